@@ -1,0 +1,90 @@
+# tcpproxy: a preforking TCP proxy.  See README.md.
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNFLAGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual
+ALL_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
+ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
+
+SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/sig.c src/pool.c \
+	src/child.c src/relay.c src/relay_io.c src/netio.c src/log.c src/util.c
+OBJS = $(SRCS:.c=.o)
+
+PROGS_SRC = $(wildcard tests/progs/*.c)
+PROGS = $(PROGS_SRC:.c=)
+
+BIN = src/tcpproxy
+
+.PHONY: all progs unit check check-deps clean install uninstall dist \
+	asan ubsan fuzz bench bench-quick
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+
+src/%.o: src/%.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+# Helper programs for the tests: one file each, no shared code.
+tests/progs/%: tests/progs/%.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+progs: $(PROGS)
+
+tests/unit/relay_test: tests/unit/relay_test.c src/relay.c src/relay.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/relay_test.c src/relay.c
+
+unit: tests/unit/relay_test
+	tests/unit/relay_test
+
+# The README's test command: installs what the tests need when missing,
+# then runs the unit tests and the whole bats suite against $(BIN).
+check: all progs unit
+	tests/deps.sh
+	TCPPROXY=$(CURDIR)/$(BIN) bats $(BATSFLAGS) tests
+
+# Sanitizer builds run the same bats suite against an instrumented binary.
+asan:
+	$(MAKE) clean
+	$(MAKE) check CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+		LDFLAGS='-fsanitize=address,undefined'
+
+ubsan:
+	$(MAKE) clean
+	$(MAKE) check CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+		LDFLAGS='-fsanitize=undefined'
+
+fuzz: tests/fuzz/relay_fuzz
+tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c src/relay.c src/relay.h
+	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/relay_fuzz.c src/relay.c
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/tcpproxy
+	install -m 644 src/tcpproxy.1 $(DESTDIR)$(MANDIR)/man1/tcpproxy.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tcpproxy $(DESTDIR)$(MANDIR)/man1/tcpproxy.1
+
+dist:
+	rm -rf tcpproxy-$(VERSION) tcpproxy-$(VERSION).tar.gz
+	mkdir tcpproxy-$(VERSION)
+	git ls-files | tar -cf - -T - | tar -xf - -C tcpproxy-$(VERSION)
+	tar -czf tcpproxy-$(VERSION).tar.gz tcpproxy-$(VERSION)
+	rm -rf tcpproxy-$(VERSION)
+
+clean:
+	rm -f $(BIN) src/*.o src/*.d $(PROGS) tests/unit/relay_test \
+		tests/fuzz/relay_fuzz tcpproxy-$(VERSION).tar.gz

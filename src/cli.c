@@ -1,0 +1,217 @@
+/*
+ * cli.c: options and arguments to a const struct config.  Every value is
+ * range-checked here, so the rest of the program trusts the config.  Bad
+ * input ends the program with exit status 2 and one line that names the
+ * problem and the offending value.  Calls util for parsing.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "cli.h"
+
+#define EXIT_USAGE	2
+
+static const char usage_text[] =
+"usage: tcpproxy [options] destination-host destination-port listen-port\n"
+"\n"
+"Accept TCP connections on listen-port and relay each one to\n"
+"destination-host:destination-port, both ways, until both sides are done.\n"
+"\n"
+"Options:\n"
+"  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
+"                              1k to 64m, suffix k or m)\n"
+"  -c, --connect-timeout=SECS  time to connect to each destination address\n"
+"                              (default 10)\n"
+"  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
+"  -m, --max-children=N        most pairs served at once; more clients wait\n"
+"                              in the listen queue (default 4096)\n"
+"  -s, --spare=N               idle children kept ready to accept (default 8)\n"
+"  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
+"                              written for SECS (default 10)\n"
+"  -q, --quiet                 log only warnings and errors\n"
+"  -v, --verbose               log pool events too\n"
+"  -h, --help                  show this help and exit\n"
+"  -V, --version               show the version and exit\n"
+"\n"
+"SECS may have up to three decimals (0.5).  See tcpproxy(1).\n";
+
+static const struct option longopts[] = {
+	{ "buffer-size",	required_argument,	NULL, 'b' },
+	{ "connect-timeout",	required_argument,	NULL, 'c' },
+	{ "listen-address",	required_argument,	NULL, 'l' },
+	{ "max-children",	required_argument,	NULL, 'm' },
+	{ "spare",		required_argument,	NULL, 's' },
+	{ "stall-timeout",	required_argument,	NULL, 't' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+static const char shortopts[] = ":b:c:l:m:s:t:qvhV";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcpproxy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tcpproxy --help' for more information.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* The long name of option c, for messages. */
+static const char *
+optname(int c)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name != NULL; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+static void __attribute__((noreturn))
+bad_value(const char *what, const char *value, enum util_perr e,
+    const char *range)
+{
+	if (e == UTIL_NAN)
+		usage_error("invalid %s '%s': not a number", what, value);
+	usage_error("invalid %s '%s': out of range (%s)", what, value, range);
+}
+
+static void
+opt_value(int c, const char *arg, struct config *cfg)
+{
+	char what[64];
+	uint64_t u;
+	enum util_perr e;
+
+	(void)snprintf(what, sizeof(what), "--%s value", optname(c));
+	switch (c) {
+	case 'b':
+		if ((e = util_parse_size(arg, CLI_BUFSZ_MIN, CLI_BUFSZ_MAX,
+		    &u)) != UTIL_OK)
+			bad_value(what, arg, e, "1k-64m");
+		cfg->bufsize = (size_t)u;
+		break;
+	case 'c':
+		if ((e = util_parse_secs(arg, 1, CLI_CONNECT_MS_MAX,
+		    &cfg->connect_ms)) != UTIL_OK)
+			bad_value(what, arg, e, "0.001-3600");
+		break;
+	case 't':
+		if ((e = util_parse_secs(arg, 1, CLI_SECS_MAX_MS,
+		    &cfg->stall_ms)) != UTIL_OK)
+			bad_value(what, arg, e, "0.001-86400");
+		break;
+	case 'm':
+	case 's':
+		if ((e = util_parse_uint(arg, 1, CLI_MAXCHILD_MAX, &u)) !=
+		    UTIL_OK)
+			bad_value(what, arg, e, "1-1000000");
+		if (c == 'm')
+			cfg->max_children = (unsigned)u;
+		else
+			cfg->spare = (unsigned)u;
+		break;
+	}
+}
+
+static const char *
+port_arg(const char *what, const char *arg)
+{
+	uint64_t u;
+	enum util_perr e;
+
+	if ((e = util_parse_uint(arg, 1, 65535, &u)) != UTIL_OK)
+		bad_value(what, arg, e, "1-65535");
+	return arg;
+}
+
+/*
+ * The option as the user typed it: "--foo" (up to any '='), or "-z" even
+ * inside a cluster such as "-qz", where optopt is the only witness.
+ */
+static void __attribute__((noreturn))
+bad_option(char **argv, int missing_value)
+{
+	char name[64];
+	const char *arg = argv[optind - 1];
+
+	if (strncmp(arg, "--", 2) == 0)
+		(void)snprintf(name, sizeof(name), "%.*s",
+		    (int)strcspn(arg, "="), arg);
+	else
+		(void)snprintf(name, sizeof(name), "-%c", optopt);
+	if (missing_value)
+		usage_error("option '%s' needs a value", name);
+	usage_error("unknown option '%s'", name);
+}
+
+/*
+ * cli_parse: argv to *cfg, or exit.
+ */
+void
+cli_parse(int argc, char **argv, struct config *cfg)
+{
+	int c, level = LOGL_INFO;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->bufsize = CLI_BUFSZ_DEF;
+	cfg->stall_ms = CLI_STALL_MS_DEF;
+	cfg->connect_ms = CLI_CONNECT_MS_DEF;
+	cfg->spare = CLI_SPARE_DEF;
+	cfg->max_children = CLI_MAXCHILD_DEF;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf("tcpproxy %s\n", TCPPROXY_VERSION);
+			exit(0);
+		case 'q':
+			level = LOGL_WARN;
+			break;
+		case 'v':
+			level = LOGL_DEBUG;
+			break;
+		case 'l':
+			cfg->listen_addr = optarg;
+			break;
+		case ':':
+			bad_option(argv, 1);
+		case '?':
+			bad_option(argv, 0);
+		default:
+			opt_value(c, optarg, cfg);
+			break;
+		}
+	}
+	cfg->loglevel = (enum log_level)level;
+
+	if (argc - optind < 3)
+		usage_error("missing arguments: expected destination-host "
+		    "destination-port listen-port");
+	if (argc - optind > 3)
+		usage_error("too many arguments: '%s'", argv[optind + 3]);
+	cfg->dest_host = argv[optind];
+	if (cfg->dest_host[0] == '\0')
+		usage_error("invalid destination host '': empty");
+	cfg->dest_port = port_arg("destination port", argv[optind + 1]);
+	cfg->listen_port = port_arg("listen port", argv[optind + 2]);
+	if (cfg->spare > cfg->max_children)
+		usage_error("--spare %u is more than --max-children %u",
+		    cfg->spare, cfg->max_children);
+}

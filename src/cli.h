@@ -1,0 +1,44 @@
+/*
+ * cli.h: the command line, turned into one read-only configuration.
+ */
+#ifndef TCPPROXY_CLI_H
+#define TCPPROXY_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+/* Defaults and limits of every tunable, named once here. */
+#define CLI_BUFSZ_DEF		(64 * 1024)
+#define CLI_BUFSZ_MIN		1024
+#define CLI_BUFSZ_MAX		(64 * 1024 * 1024)
+#define CLI_STALL_MS_DEF	(10 * 1000)
+#define CLI_CONNECT_MS_DEF	(10 * 1000)
+#define CLI_SECS_MAX_MS		(86400LL * 1000)
+#define CLI_CONNECT_MS_MAX	(3600LL * 1000)
+#define CLI_SPARE_DEF		8
+#define CLI_MAXCHILD_DEF	4096
+#define CLI_MAXCHILD_MAX	1000000
+
+struct config {
+	const char	*dest_host;	/* destination name or address */
+	const char	*dest_port;	/* numeric, validated */
+	const char	*listen_port;	/* numeric, validated */
+	const char	*listen_addr;	/* NULL: every address */
+	size_t		 bufsize;	/* bytes per direction */
+	int64_t		 stall_ms;	/* no write progress: abort the pair */
+	int64_t		 connect_ms;	/* per destination address */
+	unsigned	 spare;		/* idle children kept waiting */
+	unsigned	 max_children;	/* idle and busy together */
+	enum log_level	 loglevel;
+};
+
+/*
+ * Parse argv into *cfg.  On --help or --version print and exit 0; on bad
+ * input print one line naming the problem and the value, a hint, and exit
+ * 2.  Strings in *cfg point into argv.
+ */
+void	cli_parse(int argc, char **argv, struct config *cfg);
+
+#endif /* TCPPROXY_CLI_H */

@@ -1,0 +1,143 @@
+/*
+ * log.c: the log sink.  Owns the level and the choice of format; every
+ * line after start-up goes through log_msg() as one write(2) on stderr, so
+ * lines from many children never interleave mid-line.  Never logs payload;
+ * strings from outside pass through log_sanitize() first.
+ * Calls util for the clock.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "log.h"
+
+static enum log_level	log_level = LOGL_INFO;
+static int		log_journal;	/* stderr is journald's stream */
+
+/* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us as stderr. */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/*
+ * log_init: choose the format and the level.
+ */
+void
+log_init(enum log_level level)
+{
+	log_level = level;
+	log_journal = stderr_is_journal();
+}
+
+/* Timestamp or journald priority, then "tcpproxy[pid]: ". */
+static size_t
+prefix(char *buf, size_t size, enum log_level level)
+{
+	/* syslog priorities: err, warning, info, debug */
+	static const int prio[] = { 3, 4, 6, 7 };
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (log_journal)
+		n = snprintf(buf, size, "<%d>tcpproxy[%ld]: ", prio[level],
+		    (long)getpid());
+	else {
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		(void)gmtime_r(&ts.tv_sec, &tm);
+		n = snprintf(buf, size,
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ tcpproxy[%ld]: ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
+	}
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static void __attribute__((format(printf, 2, 0)))
+vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	ssize_t n;
+	int n2, save = errno;
+
+	len = prefix(buf, sizeof(buf), level);
+	n2 = vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
+	if (n2 < 0)
+		n2 = 0;
+	len += (size_t)n2;
+	if (len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;
+	buf[len++] = '\n';
+	/* One write keeps the line whole; a failed log line is dropped. */
+	do
+		n = write(STDERR_FILENO, buf, len);
+	while (n == -1 && errno == EINTR);
+	errno = save;
+}
+
+/*
+ * log_msg: one line at level.
+ */
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * log_limited: like log_msg, at most once per interval_ms per *last.
+ */
+void
+log_limited(int64_t *last, int64_t interval_ms, enum log_level level,
+    const char *fmt, ...)
+{
+	int64_t now = util_now_ms();
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	if (*last != 0 && now - *last < interval_ms)
+		return;
+	*last = now;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * log_sanitize: printable ASCII only, cut to size - 1 characters.
+ */
+void
+log_sanitize(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}

@@ -1,0 +1,267 @@
+/*
+ * netio.c: system call wrappers that classify errno into the outcomes of
+ * netio.h, and the small socket chores (flags, address formatting, the
+ * FD_SETSIZE guard).  Owns no state.  EINTR is retried here for calls
+ * that cannot block; select() hands EINTR to its caller's loop.
+ * Calls util for the clock.
+ */
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "netio.h"
+
+/*
+ * netio_fmtaddr: a numeric address and port; never asks DNS.
+ */
+void
+netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct sockaddr_in sin;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = s6->sin6_port;
+		memcpy(&sin.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+		sa = (const struct sockaddr *)&sin;
+		len = sizeof(sin);
+	}
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		(void)snprintf(buf, size, "?");
+		return;
+	}
+	(void)snprintf(buf, size, sa->sa_family == AF_INET6 ? "[%s]:%s" :
+	    "%s:%s", host, serv);
+}
+
+/*
+ * netio_fd_ok: select() cannot watch a descriptor at or above FD_SETSIZE;
+ * FD_SET on one would write past the set.
+ */
+int
+netio_fd_ok(int fd)
+{
+	if (fd < 0 || fd >= FD_SETSIZE) {
+		errno = EMFILE;
+		return -1;
+	}
+	return 0;
+}
+
+int
+netio_nonblock(int fd, int on)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int
+netio_cloexec(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFD)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+void
+netio_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Fails harmlessly on a non-TCP socket (inetd may hand us one). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+void
+netio_abort(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	(void)close(fd);
+}
+
+int
+netio_resource_err(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
+/* Our own mistakes; everything else on a connected socket is the peer's. */
+static int
+classify(int err)
+{
+	switch (err) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+		return NETIO_AGAIN;
+	case EBADF:
+	case EFAULT:
+	case EINVAL:
+	case ENOTSOCK:
+		return NETIO_BUG;
+	default:
+		return NETIO_GONE;
+	}
+}
+
+/*
+ * netio_readv: n > 0 bytes read, or AGAIN, EOF, GONE (a read error such as
+ * ECONNRESET), BUG.
+ */
+ssize_t
+netio_readv(int fd, struct iovec *iov, int cnt)
+{
+	ssize_t n;
+
+	do
+		n = readv(fd, iov, cnt);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return NETIO_EOF;
+	if (n == -1)
+		return classify(errno);
+	return n;
+}
+
+/*
+ * netio_writev: n > 0 bytes written (maybe fewer than asked), or AGAIN,
+ * GONE (EPIPE, ECONNRESET, ...), BUG.  MSG_NOSIGNAL: a dead peer is an
+ * errno, never a SIGPIPE.
+ */
+ssize_t
+netio_writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct msghdr msg;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = (struct iovec *)(uintptr_t)iov;
+	msg.msg_iovlen = (size_t)cnt;
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return classify(errno);
+	return n;
+}
+
+/*
+ * netio_shutwr: pass an EOF on.  ENOTCONN means the peer already reset
+ * the connection: nothing is left to tell it, and a write would fail, so
+ * that is GONE like any other broken link.
+ */
+int
+netio_shutwr(int fd)
+{
+	if (shutdown(fd, SHUT_WR) == 0)
+		return NETIO_OK;
+	return classify(errno);
+}
+
+/* Wait until fd is writable (connected or failed), wakefd or deadline. */
+static int
+connect_wait(int fd, int64_t deadline, int wakefd)
+{
+	struct timeval tv;
+	fd_set rset, wset;
+	int64_t left;
+	int soerr;
+	socklen_t len = sizeof(soerr);
+
+	for (;;) {
+		if ((left = deadline - util_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return NETIO_GONE;
+		}
+		FD_ZERO(&rset);
+		FD_ZERO(&wset);
+		FD_SET(wakefd, &rset);
+		FD_SET(fd, &wset);
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		if (select((fd > wakefd ? fd : wakefd) + 1, &rset, &wset, NULL,
+		    &tv) == -1) {
+			if (errno == EINTR)
+				continue;
+			return NETIO_BUG;
+		}
+		if (FD_ISSET(wakefd, &rset))
+			return NETIO_WAKE;
+		if (FD_ISSET(fd, &wset))
+			break;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		return NETIO_BUG;
+	if (soerr != 0) {
+		errno = soerr;
+		return NETIO_GONE;
+	}
+	return NETIO_OK;
+}
+
+/*
+ * netio_connect: connect a new non-blocking, close-on-exec socket to sa
+ * before deadline.  OK with *fdp set; otherwise the socket is closed and
+ * errno says why (ETIMEDOUT at the deadline, EMFILE for a descriptor that
+ * select() cannot watch).
+ */
+int
+netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
+    int wakefd, int *fdp)
+{
+	int fd, rc, save;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return NETIO_GONE;
+	if (netio_fd_ok(fd) == -1 || netio_fd_ok(wakefd) == -1) {
+		rc = NETIO_GONE;
+		goto fail;
+	}
+	/* EINTR: the connection goes on in the background, as EINPROGRESS. */
+	if (connect(fd, sa, salen) == 0)
+		rc = NETIO_OK;
+	else if (errno == EINPROGRESS || errno == EINTR)
+		rc = connect_wait(fd, deadline, wakefd);
+	else
+		rc = NETIO_GONE;	/* errno names the reason */
+	if (rc != NETIO_OK)
+		goto fail;
+	*fdp = fd;
+	return NETIO_OK;
+
+fail:
+	save = errno;
+	(void)close(fd);
+	errno = save;
+	return rc;
+}

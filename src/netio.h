@@ -1,0 +1,53 @@
+/*
+ * netio.h: system call wrappers that classify errno, so that callers
+ * switch on an outcome instead of on raw errno values.
+ */
+#ifndef TCPPROXY_NETIO_H
+#define TCPPROXY_NETIO_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <stdint.h>
+
+/* Outcomes other than progress; errno is kept for GONE and BUG. */
+enum netio_res {
+	NETIO_OK = 0,
+	NETIO_AGAIN = -1,	/* not now: wait for readiness */
+	NETIO_EOF = -2,		/* orderly end of the peer's data */
+	NETIO_GONE = -3,	/* the connection is broken (reset, ...) */
+	NETIO_BUG = -4,		/* EBADF, EINVAL, EFAULT: our own mistake */
+	NETIO_WAKE = -5		/* the wake descriptor became readable */
+};
+
+/* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 prints as IPv4. */
+#define NETIO_ADDRSTRLEN	64
+void	netio_fmtaddr(const struct sockaddr *, socklen_t, char *, size_t);
+
+/* 0 if fd may go into an fd_set, else -1 with errno EMFILE. */
+int	netio_fd_ok(int);
+int	netio_nonblock(int, int on);
+int	netio_cloexec(int);
+/* TCP_NODELAY: a proxy forwards what it got; Nagle would only delay it. */
+void	netio_nodelay(int);
+/* Close so that the peer sees a reset, not an orderly end. */
+void	netio_abort(int);
+/* EMFILE, ENFILE, ENOBUFS, ENOMEM: this process is short of resources. */
+int	netio_resource_err(int);
+
+/* Read into / write from iov: n > 0, or AGAIN, EOF (read), GONE, BUG. */
+ssize_t	netio_readv(int, struct iovec *, int);
+ssize_t	netio_writev(int, const struct iovec *, int);
+/* shutdown(SHUT_WR): OK, GONE or BUG. */
+int	netio_shutwr(int);
+
+/*
+ * Connect a new non-blocking socket to sa before deadline (ms, monotonic)
+ * while watching wakefd: OK with *fdp set, GONE with errno (ETIMEDOUT at
+ * the deadline), WAKE, or BUG.
+ */
+int	netio_connect(const struct sockaddr *, socklen_t, int64_t deadline,
+	    int wakefd, int *fdp);
+
+#endif /* TCPPROXY_NETIO_H */

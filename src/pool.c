@@ -1,0 +1,550 @@
+/*
+ * pool.c: the master.  Owns the slot table (the one authority on which
+ * children exist and what they do), the status pipe's read end and the
+ * listening sockets.  One routine, adjust(), re-evaluates the policy after
+ * every event: keep `spare` children idle, never exceed `max_children`,
+ * pause spawning after a failure, retire idle children that are not
+ * needed.  The master never sleeps, never touches client data and stays
+ * small, because every fork() copies its page tables.
+ * Calls child (in the forked child only), sig, dest, netio, log, util.
+ */
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "netio.h"
+#include "sig.h"
+#include "util.h"
+#include "pool.h"
+
+enum slot_state { SLOT_FREE = 0, SLOT_IDLE, SLOT_BUSY, SLOT_RETIRING,
+	SLOT_NSTATES };
+
+static const char *const state_name[] = {
+	"free", "idle", "busy", "retiring"
+};
+
+struct slot {
+	pid_t		 pid;
+	uint32_t	 gen;		/* generation it was forked in */
+	enum slot_state	 state;
+};
+
+static struct {
+	const struct config *cfg;
+	struct dest	 dest;		/* what new children connect to */
+	int		*lfds;
+	int		 nlfd;
+	struct slot	*slots;		/* cfg->max_children of them */
+	unsigned	 hiwater;	/* slots at and above are free */
+	unsigned	 count[SLOT_NSTATES];
+	uint32_t	 gen;		/* bumped by each reload */
+	int		 statusr, statusw;
+	int		 stopping;	/* 1: draining, 2: ending pairs */
+	int		 exitcode;
+	int64_t		 hold_until;	/* no spawning before this */
+	int64_t		 backoff_ms;
+	int64_t		 retire_at;	/* next retire signal resend */
+	int64_t		 warned_fork, warned_limit, warned_hold;
+	int		 at_limit;
+	uint64_t	 spawned, served, failed, fork_failed;
+} P;
+
+static unsigned
+live(void)
+{
+	return P.count[SLOT_IDLE] + P.count[SLOT_BUSY] +
+	    P.count[SLOT_RETIRING];
+}
+
+static void
+set_state(unsigned i, enum slot_state st)
+{
+	P.count[P.slots[i].state]--;
+	P.slots[i].state = st;
+	P.count[st]++;
+	if (st == SLOT_FREE) {
+		P.slots[i].pid = 0;
+		while (P.hiwater > 0 && P.slots[P.hiwater - 1].state ==
+		    SLOT_FREE)
+			P.hiwater--;
+	} else if (i >= P.hiwater)
+		P.hiwater = i + 1;
+}
+
+static int
+find_pid(pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < P.hiwater; i++)
+		if (P.slots[i].state != SLOT_FREE && P.slots[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+static int
+find_free(void)
+{
+	unsigned i;
+
+	for (i = 0; i < P.cfg->max_children; i++)
+		if (P.slots[i].state == SLOT_FREE)
+			return (int)i;
+	return -1;
+}
+
+/* Pause spawning, each time twice as long, up to the cap. */
+static void
+hold(int64_t now, const char *why)
+{
+	P.hold_until = now + P.backoff_ms;
+	log_limited(&P.warned_hold, POOL_WARN_MS, LOGL_WARN,
+	    "%s; pausing new children for %lld ms", why,
+	    (long long)P.backoff_ms);
+	P.backoff_ms *= 2;
+	if (P.backoff_ms > POOL_BACKOFF_MAX_MS)
+		P.backoff_ms = POOL_BACKOFF_MAX_MS;
+}
+
+/* Fork n idle children; signals stay blocked until each has its own. */
+static void
+spawn(unsigned n, int64_t now)
+{
+	struct child_ctx ctx;
+	sigset_t old;
+	pid_t pid;
+	int i;
+
+	sig_block(&old);
+	while (n-- > 0 && (i = find_free()) != -1) {
+		ctx.cfg = P.cfg;
+		ctx.dest = &P.dest;
+		ctx.lfds = P.lfds;
+		ctx.nlfd = P.nlfd;
+		ctx.statusfd = P.statusw;
+		ctx.slot = (uint32_t)i;
+		ctx.gen = P.gen;
+		ctx.master = getpid();
+		if ((pid = fork()) == -1) {
+			P.fork_failed++;
+			log_limited(&P.warned_fork, POOL_WARN_MS, LOGL_WARN,
+			    "fork: %s", strerror(errno));
+			hold(now, "cannot fork");
+			break;
+		}
+		if (pid == 0) {
+			(void)close(P.statusr);
+			child_run(&ctx);
+		}
+		P.slots[i].pid = pid;
+		P.slots[i].gen = P.gen;
+		set_state((unsigned)i, SLOT_IDLE);
+		P.spawned++;
+	}
+	sig_restore(&old);
+}
+
+/* Ask idle children to leave; repeated until they have (see child.c). */
+static void
+retire(unsigned n, int64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < P.hiwater && n > 0; i++)
+		if (P.slots[i].state == SLOT_IDLE) {
+			(void)kill(P.slots[i].pid, SIGUSR2);
+			set_state(i, SLOT_RETIRING);
+			n--;
+		}
+	P.retire_at = now + POOL_RETIRE_AGAIN_MS;
+}
+
+static void
+signal_all(enum slot_state st, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < P.hiwater; i++)
+		if (P.slots[i].state == st)
+			(void)kill(P.slots[i].pid, sig);
+}
+
+/*
+ * The policy, run after every event: the only place that forks or
+ * retires children.
+ */
+static void
+adjust(int64_t now)
+{
+	unsigned idle = P.count[SLOT_IDLE], want, room;
+
+	if (P.count[SLOT_RETIRING] > 0 && now >= P.retire_at) {
+		signal_all(SLOT_RETIRING, SIGUSR2);
+		P.retire_at = now + POOL_RETIRE_AGAIN_MS;
+	}
+	if (P.stopping) {
+		if (idle > 0)
+			retire(idle, now);
+		return;
+	}
+	if (idle > P.cfg->spare) {
+		retire(idle - P.cfg->spare, now);
+		return;
+	}
+	want = P.cfg->spare - idle;
+	room = P.cfg->max_children - live();
+	if (want == 0 || now < P.hold_until)
+		return;
+	if (room < want && !P.at_limit) {
+		P.at_limit = 1;
+		log_limited(&P.warned_limit, POOL_WARN_MS, LOGL_WARN,
+		    "all %u children in use (--max-children); new clients "
+		    "wait in the listen queue", P.cfg->max_children);
+	} else if (room >= want)
+		P.at_limit = 0;
+	if (room > 0)
+		spawn(want < room ? want : room, now);
+}
+
+/* How a child ended, against what we knew of it. */
+static void
+judge(pid_t pid, enum slot_state was, int st, int64_t now)
+{
+	char why[128];
+
+	if (WIFEXITED(st)) {
+		switch (WEXITSTATUS(st)) {
+		case CHILD_EXIT_SERVED:
+			if (was == SLOT_BUSY)
+				P.served++;
+			return;
+		case CHILD_EXIT_PEER:
+			P.failed++;
+			return;
+		case CHILD_EXIT_SICK:
+			(void)snprintf(why, sizeof(why),
+			    "child %ld ran short of resources", (long)pid);
+			hold(now, why);
+			return;
+		case CHILD_EXIT_FATAL:
+			log_msg(LOGL_ERROR, "child %ld cannot accept on the "
+			    "listening socket; shutting down", (long)pid);
+			P.exitcode = 1;
+			if (!P.stopping)
+				P.stopping = 1;
+			return;
+		default:
+			(void)snprintf(why, sizeof(why), "child %ld exited "
+			    "with status %d", (long)pid, WEXITSTATUS(st));
+			hold(now, why);
+			return;
+		}
+	}
+	if (!WIFSIGNALED(st))
+		return;
+	log_msg(was == SLOT_BUSY ? LOGL_INFO : LOGL_WARN,
+	    "child %ld (%s) killed by signal %d (%s)", (long)pid,
+	    state_name[was], WTERMSIG(st), strsignal(WTERMSIG(st)));
+	/* Dying before taking a client is a broken child, not a peer. */
+	if (was == SLOT_IDLE)
+		hold(now, "an idle child died");
+}
+
+/* Reap every child that has ended: one SIGCHLD may stand for many. */
+static void
+reap(int64_t now)
+{
+	enum slot_state was;
+	pid_t pid;
+	int st, i;
+
+	for (;;) {
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		if ((i = find_pid(pid)) == -1) {
+			log_msg(LOGL_WARN, "reaped unknown child %ld",
+			    (long)pid);
+			continue;
+		}
+		was = P.slots[i].state;
+		set_state((unsigned)i, SLOT_FREE);
+		judge(pid, was, st, now);
+	}
+}
+
+/* Children's "taken" records; odd ones (stale slot or pid) are ignored. */
+static void
+read_status(void)
+{
+	struct child_msg m[64];
+	ssize_t n;
+	size_t k;
+	struct slot *s;
+
+	for (;;) {
+		n = read(P.statusr, m, sizeof(m));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		/* Records are written whole and atomically: no partials. */
+		for (k = 0; k < (size_t)n / sizeof(m[0]); k++) {
+			if (m[k].event != CHILD_MSG_TAKEN ||
+			    m[k].slot >= P.hiwater)
+				continue;
+			s = &P.slots[m[k].slot];
+			if (s->pid != (pid_t)m[k].pid || s->gen != m[k].gen ||
+			    (s->state != SLOT_IDLE &&
+			    s->state != SLOT_RETIRING))
+				continue;
+			set_state(m[k].slot, SLOT_BUSY);
+			P.backoff_ms = POOL_BACKOFF_MIN_MS;
+		}
+	}
+}
+
+static void
+stop(int sig)
+{
+	int i;
+
+	if (P.stopping == 0) {
+		P.stopping = 1;
+		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
+		    "pair(s) to finish", strsignal(sig), P.count[SLOT_BUSY]);
+	} else if (P.stopping == 1) {
+		P.stopping = 2;
+		log_msg(LOGL_INFO, "%s again: ending %u open pair(s)",
+		    strsignal(sig), P.count[SLOT_BUSY]);
+		signal_all(SLOT_BUSY, SIGTERM);
+		signal_all(SLOT_RETIRING, SIGTERM);
+	}
+	/* Idle children still hold the listener: they leave in adjust(). */
+	for (i = 0; i < P.nlfd; i++)
+		if (P.lfds[i] != -1) {
+			(void)close(P.lfds[i]);
+			P.lfds[i] = -1;
+		}
+}
+
+static void
+fmt_dest(char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < P.dest.n && len + 2 < size; i++) {
+		if (i > 0)
+			buf[len++] = ' ';
+		netio_fmtaddr((struct sockaddr *)&P.dest.addr[i].ss,
+		    P.dest.addr[i].len, buf + len, size - len);
+		len = strlen(buf);
+	}
+}
+
+/*
+ * SIGHUP: resolve the destination again.  New children use the answer;
+ * idle children of the old generation are replaced (new ones first, so
+ * the listener is never without a taker); busy pairs are untouched.
+ */
+static void
+reload(int64_t now)
+{
+	char host[256], addrs[512];
+	struct dest nd;
+	unsigned old_idle = P.count[SLOT_IDLE];
+	int rc;
+
+	log_sanitize(host, sizeof(host), P.cfg->dest_host);
+	if ((rc = dest_resolve(P.cfg->dest_host, P.cfg->dest_port, &nd)) !=
+	    0) {
+		log_msg(LOGL_WARN, "reload: cannot resolve '%s': %s; keeping "
+		    "the old addresses", host, dest_strerror(rc));
+		return;
+	}
+	if (!dest_equal(&nd, &P.dest)) {
+		P.dest = nd;
+		fmt_dest(addrs, sizeof(addrs));
+		log_msg(LOGL_INFO, "reload: %s now resolves to %s", host,
+		    addrs);
+	} else
+		log_msg(LOGL_INFO, "reload: %s unchanged", host);
+	P.gen++;
+	if (P.stopping)
+		return;
+	spawn(P.cfg->spare, now);
+	retire(old_idle, now);
+}
+
+static void
+report(void)
+{
+	log_msg(LOGL_INFO, "pool: %u idle, %u busy, %u retiring; %llu pairs "
+	    "served, %llu failed; %llu children forked, %llu fork failures",
+	    P.count[SLOT_IDLE], P.count[SLOT_BUSY], P.count[SLOT_RETIRING],
+	    (unsigned long long)P.served, (unsigned long long)P.failed,
+	    (unsigned long long)P.spawned, (unsigned long long)P.fork_failed);
+}
+
+static void
+on_signals(unsigned mask, int64_t now)
+{
+	if (mask & SIGBIT(SIGCHLD))
+		reap(now);
+	if (mask & SIGBIT(SIGTERM))
+		stop(SIGTERM);
+	if (mask & SIGBIT(SIGINT))
+		stop(SIGINT);
+	if (mask & SIGBIT(SIGHUP))
+		reload(now);
+	if (mask & SIGBIT(SIGUSR1))
+		report();
+}
+
+/* The earliest timer adjust() needs, as a select() timeout, or NULL. */
+static struct timeval *
+next_timeout(struct timeval *tv, int64_t now)
+{
+	int64_t t = -1;
+
+	if (P.count[SLOT_RETIRING] > 0)
+		t = P.retire_at;
+	if (!P.stopping && P.count[SLOT_IDLE] < P.cfg->spare &&
+	    now < P.hold_until && (t == -1 || P.hold_until < t))
+		t = P.hold_until;
+	if (t == -1)
+		return NULL;
+	t = t > now ? t - now : 0;
+	tv->tv_sec = t / 1000;
+	tv->tv_usec = (t % 1000) * 1000;
+	return tv;
+}
+
+static int
+wait_events(int64_t now)
+{
+	struct timeval tv;
+	fd_set rset;
+	int sfd = sig_fd();
+
+	FD_ZERO(&rset);
+	FD_SET(sfd, &rset);
+	FD_SET(P.statusr, &rset);
+	if (select((sfd > P.statusr ? sfd : P.statusr) + 1, &rset, NULL, NULL,
+	    next_timeout(&tv, now)) == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_msg(LOGL_ERROR, "select: %s", strerror(errno));
+		return -1;
+	}
+	/* Records first: a child may have taken a client and exited. */
+	if (FD_ISSET(P.statusr, &rset))
+		read_status();
+	if (FD_ISSET(sfd, &rset))
+		on_signals(sig_take(), util_now_ms());
+	return 0;
+}
+
+static int
+setup(const struct config *cfg, const struct dest *dest, int *lfds,
+    int nlfd)
+{
+	int sp[2], i;
+
+	P.cfg = cfg;
+	P.dest = *dest;
+	P.lfds = lfds;
+	P.nlfd = nlfd;
+	P.backoff_ms = POOL_BACKOFF_MIN_MS;
+	P.count[SLOT_FREE] = cfg->max_children;
+	if ((P.slots = calloc(cfg->max_children, sizeof(*P.slots))) == NULL)
+		return -1;
+	/* Several listeners: children select() on them, so no blocking. */
+	for (i = 0; nlfd > 1 && i < nlfd; i++)
+		if (netio_fd_ok(lfds[i]) == -1 ||
+		    netio_nonblock(lfds[i], 1) == -1)
+			return -1;
+	/* Non-blocking both ways: a child must never wait on the master. */
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	P.statusr = sp[0];
+	P.statusw = sp[1];
+	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP) |
+	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD)) == -1)
+		return -1;
+	/* A stray retire signal (our children's) must not kill the master. */
+	sig_ignore(SIGUSR2);
+	if (netio_fd_ok(sig_fd()) == -1 || netio_fd_ok(P.statusr) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+announce(void)
+{
+	char host[256], addrs[512], names[512];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t n = 0;
+	int i;
+
+	names[0] = '\0';
+	for (i = 0; i < P.nlfd && n + 2 < sizeof(names); i++) {
+		len = sizeof(ss);
+		if (getsockname(P.lfds[i], (struct sockaddr *)&ss, &len) == -1)
+			continue;
+		if (n > 0)
+			names[n++] = ' ';
+		netio_fmtaddr((struct sockaddr *)&ss, len, names + n,
+		    sizeof(names) - n);
+		n = strlen(names);
+	}
+	log_sanitize(host, sizeof(host), P.cfg->dest_host);
+	fmt_dest(addrs, sizeof(addrs));
+	log_msg(LOGL_INFO, "listening on %s, forwarding to %s port %s (%s); "
+	    "%u spare, at most %u children", names, host, P.cfg->dest_port,
+	    addrs, P.cfg->spare, P.cfg->max_children);
+}
+
+/*
+ * pool_run: the master's loop, until stopped and every child is reaped.
+ */
+int
+pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
+    int nlfd)
+{
+	if (setup(cfg, dest, lfds, nlfd) == -1) {
+		log_msg(LOGL_ERROR, "cannot start the pool: %s",
+		    strerror(errno));
+		return 1;
+	}
+	announce();
+	for (;;) {
+		adjust(util_now_ms());
+		if (P.stopping && live() == 0)
+			break;
+		if (wait_events(util_now_ms()) == -1) {
+			P.exitcode = 1;
+			break;
+		}
+	}
+	log_msg(LOGL_INFO, "stopped; %llu pairs served, %llu failed",
+	    (unsigned long long)P.served, (unsigned long long)P.failed);
+	return P.exitcode;
+}

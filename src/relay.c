@@ -1,0 +1,231 @@
+/*
+ * relay.c: the rules of one relayed pair, as a pure state machine.
+ *
+ * Owns the per-direction bookkeeping (ring offset and length, EOF seen,
+ * shutdown done, the stall clock) and the reason the pair ended.  It makes
+ * no system call, reads no clock and allocates nothing, so a test can drive
+ * it with scripted events.  The rules it enforces:
+ *  - read from a source only while its buffer has room and no EOF was seen;
+ *  - wait for a sink only while its buffer holds data;
+ *  - after EOF (or a read error) and once the buffer is empty, shut the
+ *    sink down for writing; the other direction goes on;
+ *  - end when both directions are shut down, or at once on a write error;
+ *  - end when buffered data saw no write progress for stall_ms.
+ * Calls nothing.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "relay.h"
+
+/*
+ * relay_init: both directions get a buffer of cap bytes (cap > 0).
+ */
+void
+relay_init(struct relay *r, size_t cap, int64_t stall_ms)
+{
+	int d;
+
+	assert(cap > 0);
+	memset(r, 0, sizeof(*r));
+	for (d = 0; d < RELAY_NDIR; d++)
+		r->dir[d].cap = cap;
+	r->stall_ms = stall_ms;
+	r->end = RELAY_RUNNING;
+	r->end_dir = -1;
+}
+
+/* Split [start, start + n) of a ring of cap bytes into at most two spans. */
+static int
+ring_spans(size_t cap, size_t start, size_t n, struct relay_span sp[2])
+{
+	size_t first;
+
+	if (n == 0)
+		return 0;
+	start %= cap;
+	first = cap - start;
+	if (first >= n) {
+		sp[0].off = start;
+		sp[0].len = n;
+		return 1;
+	}
+	sp[0].off = start;
+	sp[0].len = first;
+	sp[1].off = 0;
+	sp[1].len = n - first;
+	return 2;
+}
+
+/*
+ * relay_free_spans: where the next read into direction d may go.
+ */
+int
+relay_free_spans(const struct relay *r, int d, struct relay_span sp[2])
+{
+	const struct relay_dir *dp = &r->dir[d];
+
+	if (r->end != RELAY_RUNNING || dp->eof)
+		return 0;
+	return ring_spans(dp->cap, dp->off + dp->len, dp->cap - dp->len, sp);
+}
+
+/*
+ * relay_data_spans: where the next write from direction d comes from.
+ */
+int
+relay_data_spans(const struct relay *r, int d, struct relay_span sp[2])
+{
+	const struct relay_dir *dp = &r->dir[d];
+
+	return ring_spans(dp->cap, dp->off, dp->len, sp);
+}
+
+/*
+ * relay_on_read: n > 0 bytes were read from the source of d.  Data that
+ * lands in an empty buffer starts that direction's stall clock.
+ */
+void
+relay_on_read(struct relay *r, int d, size_t n, int64_t now)
+{
+	struct relay_dir *dp = &r->dir[d];
+
+	assert(n > 0 && n <= dp->cap - dp->len && !dp->eof);
+	if (dp->len == 0)
+		dp->progress = now;
+	dp->len += n;
+	dp->nin += n;
+}
+
+/*
+ * relay_on_eof: the source of d is done, by EOF (err == 0) or by a read
+ * error.  Either way what is buffered is still delivered, then the sink is
+ * shut down for writing.
+ */
+void
+relay_on_eof(struct relay *r, int d, int err)
+{
+	struct relay_dir *dp = &r->dir[d];
+
+	if (dp->eof)
+		return;
+	dp->eof = 1;
+	dp->rerr = err;
+}
+
+/*
+ * relay_on_write: n > 0 bytes of d were written.  Any progress restarts
+ * the stall clock; an emptied buffer starts again at offset 0 so that the
+ * next read gets one contiguous span.
+ */
+void
+relay_on_write(struct relay *r, int d, size_t n, int64_t now)
+{
+	struct relay_dir *dp = &r->dir[d];
+
+	assert(n > 0 && n <= dp->len);
+	dp->len -= n;
+	dp->nout += n;
+	dp->off = dp->len == 0 ? 0 : (dp->off + n) % dp->cap;
+	dp->progress = now;
+}
+
+static void
+finish(struct relay *r, enum relay_end end, int d, int err)
+{
+	if (r->end != RELAY_RUNNING)
+		return;
+	r->end = end;
+	r->end_dir = d;
+	r->end_err = err;
+}
+
+/*
+ * relay_on_write_error: the sink of d is broken; the pair ends at once.
+ */
+void
+relay_on_write_error(struct relay *r, int d, int err)
+{
+	finish(r, RELAY_END_WRITE, d, err);
+}
+
+/*
+ * relay_on_shut: the sink of d was shut down for writing.  The pair ends
+ * cleanly once both sinks are.
+ */
+void
+relay_on_shut(struct relay *r, int d)
+{
+	struct relay_dir *dp = &r->dir[d];
+
+	assert(dp->eof && dp->len == 0);
+	dp->shut = 1;
+	if (r->dir[RELAY_UP].shut && r->dir[RELAY_DOWN].shut)
+		finish(r, RELAY_END_EOF, -1, 0);
+}
+
+/*
+ * relay_on_time: a direction whose buffered data saw no write progress for
+ * stall_ms ends the pair.  An empty direction never stalls.
+ */
+void
+relay_on_time(struct relay *r, int64_t now)
+{
+	int d;
+
+	for (d = 0; d < RELAY_NDIR; d++) {
+		const struct relay_dir *dp = &r->dir[d];
+
+		if (dp->len > 0 && now - dp->progress >= r->stall_ms) {
+			finish(r, RELAY_END_STALL, d, 0);
+			return;
+		}
+	}
+}
+
+/*
+ * relay_abort: the caller ends the pair for a reason of its own.
+ */
+void
+relay_abort(struct relay *r)
+{
+	finish(r, RELAY_END_ABORT, -1, 0);
+}
+
+/*
+ * relay_wants: what to wait for and do next.  Only events that can happen
+ * are asked for: no read interest with a full buffer or after EOF, no
+ * write interest without data, so a select() on the answer never spins.
+ */
+void
+relay_wants(const struct relay *r, struct relay_wants *w)
+{
+	int d;
+
+	memset(w, 0, sizeof(*w));
+	w->deadline = -1;
+	if (r->end != RELAY_RUNNING)
+		return;
+	for (d = 0; d < RELAY_NDIR; d++) {
+		const struct relay_dir *dp = &r->dir[d];
+
+		w->read[d] = !dp->eof && dp->len < dp->cap;
+		w->write[d] = dp->len > 0;
+		w->shut[d] = dp->eof && dp->len == 0 && !dp->shut;
+		if (dp->len > 0) {
+			int64_t t = dp->progress + r->stall_ms;
+
+			if (w->deadline == -1 || t < w->deadline)
+				w->deadline = t;
+		}
+	}
+}
+
+/*
+ * relay_done: 1 once the pair has ended.
+ */
+int
+relay_done(const struct relay *r)
+{
+	return r->end != RELAY_RUNNING;
+}

@@ -1,0 +1,100 @@
+/*
+ * relay.h: the decisions of one relayed pair, as a pure state machine.
+ *
+ * A pair has two sides, the client and the upstream, and two directions,
+ * each named by the side it reads from: RELAY_UP carries client bytes to
+ * the upstream, RELAY_DOWN carries upstream bytes to the client.  So the
+ * source of direction d is side d and its sink is side 1 - d.
+ *
+ * relay.c never touches a descriptor, a clock or memory of its own: the
+ * caller reports what happened (bytes read, EOF, bytes written, a write
+ * error, a shutdown done, the time) and asks what to wait for next.  It
+ * keeps, per direction, the bookkeeping of a bounded buffer of cap bytes:
+ * a ring (offset, length) for the copying path, or just a count for the
+ * splice path, where a pipe holds the bytes.
+ */
+#ifndef TCPPROXY_RELAY_H
+#define TCPPROXY_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum relay_side { RELAY_CLIENT = 0, RELAY_UPSTREAM = 1 };
+enum relay_dirid { RELAY_UP = 0, RELAY_DOWN = 1, RELAY_NDIR = 2 };
+
+/* Why a pair ended; RELAY_RUNNING while it has not. */
+enum relay_end {
+	RELAY_RUNNING = 0,
+	RELAY_END_EOF,		/* both directions drained and shut down */
+	RELAY_END_WRITE,	/* a write or shutdown to a sink failed */
+	RELAY_END_STALL,	/* buffered data saw no write progress */
+	RELAY_END_ABORT		/* the caller gave up (signal, internal) */
+};
+
+struct relay_dir {
+	size_t	 cap;		/* buffer capacity, bytes */
+	size_t	 off;		/* ring offset of the first buffered byte */
+	size_t	 len;		/* bytes buffered */
+	int	 eof;		/* source is done: EOF or a read error */
+	int	 rerr;		/* errno of that read error, 0 for EOF */
+	int	 shut;		/* shutdown(SHUT_WR) of the sink is done */
+	int64_t	 progress;	/* ms: last write progress while len > 0 */
+	uint64_t nin;		/* bytes read from the source */
+	uint64_t nout;		/* bytes written to the sink */
+};
+
+struct relay {
+	struct relay_dir dir[RELAY_NDIR];
+	int64_t	 stall_ms;	/* no write progress for this long: abort */
+	enum relay_end end;
+	int	 end_dir;	/* direction that ended the pair, or -1 */
+	int	 end_err;	/* errno behind RELAY_END_WRITE, else 0 */
+};
+
+/* A contiguous run of the ring: [off, off + len). */
+struct relay_span {
+	size_t	 off;
+	size_t	 len;
+};
+
+/* What the caller should do next.  deadline is -1 when nothing can stall. */
+struct relay_wants {
+	int	 read[RELAY_NDIR];	/* wait for the source to be readable */
+	int	 write[RELAY_NDIR];	/* wait for the sink to be writable */
+	int	 shut[RELAY_NDIR];	/* shutdown(SHUT_WR) the sink now */
+	int64_t	 deadline;		/* ms, when relay_on_time() ends it */
+};
+
+/* Both directions get a buffer of cap bytes (cap > 0). */
+void	relay_init(struct relay *, size_t cap, int64_t stall_ms);
+
+/*
+ * Where the next read into direction d may go (free space), and where the
+ * next write from it comes from (buffered data): 0, 1 or 2 spans, in ring
+ * order.  The free spans are empty once the direction has ended.
+ */
+int	relay_free_spans(const struct relay *, int d, struct relay_span[2]);
+int	relay_data_spans(const struct relay *, int d, struct relay_span[2]);
+
+/* n > 0 bytes were read from the source of d into its free spans. */
+void	relay_on_read(struct relay *, int d, size_t n, int64_t now);
+/* The source of d hit EOF (err == 0) or a read error other than EAGAIN. */
+void	relay_on_eof(struct relay *, int d, int err);
+/* n > 0 bytes of d were written from the start of its data spans. */
+void	relay_on_write(struct relay *, int d, size_t n, int64_t now);
+/* Writing to (or shutting down) the sink of d failed: end at once. */
+void	relay_on_write_error(struct relay *, int d, int err);
+/* shutdown(SHUT_WR) of the sink of d is done. */
+void	relay_on_shut(struct relay *, int d);
+/* The clock reads now: end the pair if a direction has stalled. */
+void	relay_on_time(struct relay *, int64_t now);
+/* The caller ends the pair for its own reason (a signal, a bug). */
+void	relay_abort(struct relay *);
+
+/* Fill *w with what to wait for and do; nothing once the pair ended. */
+void	relay_wants(const struct relay *, struct relay_wants *w);
+
+/* 1 once the pair has ended, with r->end saying why. */
+int	relay_done(const struct relay *);
+
+#endif /* TCPPROXY_RELAY_H */

@@ -1,0 +1,173 @@
+/*
+ * util.c: stateless helpers: bounded number parsing, the monotonic clock,
+ * errno names.  Owns no state; calls nothing of the project.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "util.h"
+
+/* Digits only, no sign, no space: strtoull would accept " -1" as huge. */
+static enum util_perr
+digits(const char **sp, uint64_t *vp)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+	int big = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return UTIL_NAN;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			big = 1;
+		else
+			v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*sp = s;
+	*vp = big ? UINT64_MAX : v;
+	return UTIL_OK;
+}
+
+/* "-5" is a number out of range; "-x" or "-5x" is not a number at all. */
+static enum util_perr
+negative(const char *s)
+{
+	const char *p = s + 1;
+	uint64_t v;
+
+	if (*s == '-' && digits(&p, &v) == UTIL_OK)
+		return UTIL_RANGE;
+	return UTIL_NAN;
+}
+
+/*
+ * util_parse_uint: a decimal integer in [min, max].
+ */
+enum util_perr
+util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t v;
+
+	if (digits(&p, &v) != UTIL_OK || *p != '\0') {
+		if (*s == '-')
+			return negative(s);
+		return UTIL_NAN;
+	}
+	if (v < min || v > max)
+		return UTIL_RANGE;
+	*out = v;
+	return UTIL_OK;
+}
+
+/*
+ * util_parse_size: a decimal integer with an optional k or m suffix
+ * (powers of 1024), in [min, max] after scaling.
+ */
+enum util_perr
+util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t v, mul = 1;
+
+	if (digits(&p, &v) != UTIL_OK)
+		return *s == '-' ? negative(s) : UTIL_NAN;
+	if (*p == 'k' || *p == 'K')
+		mul = 1024;
+	else if (*p == 'm' || *p == 'M')
+		mul = 1024 * 1024;
+	if (mul != 1)
+		p++;
+	if (*p != '\0')
+		return UTIL_NAN;
+	if (v > UINT64_MAX / mul || v * mul < min || v * mul > max)
+		return UTIL_RANGE;
+	*out = v * mul;
+	return UTIL_OK;
+}
+
+/*
+ * util_parse_secs: seconds with up to three decimals, as milliseconds, in
+ * [min_ms, max_ms].
+ */
+enum util_perr
+util_parse_secs(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
+{
+	const char *p = s;
+	uint64_t whole, ms = 0;
+	int i;
+
+	if (digits(&p, &whole) != UTIL_OK)
+		return *s == '-' ? negative(s) : UTIL_NAN;
+	if (*p == '.') {
+		p++;
+		for (i = 0; i < 3 && isdigit((unsigned char)*p); i++, p++)
+			ms = ms * 10 + (uint64_t)(*p - '0');
+		if (i == 0)
+			return UTIL_NAN;
+		for (; i < 3; i++)
+			ms *= 10;
+		while (*p == '0')
+			p++;
+		if (isdigit((unsigned char)*p))
+			return UTIL_RANGE;	/* finer than a millisecond */
+	}
+	if (*p != '\0')
+		return UTIL_NAN;
+	if (whole > (uint64_t)max_ms / 1000)
+		return UTIL_RANGE;
+	ms += whole * 1000;
+	if ((int64_t)ms < min_ms || (int64_t)ms > max_ms)
+		return UTIL_RANGE;
+	*out = (int64_t)ms;
+	return UTIL_OK;
+}
+
+/*
+ * util_now_ms: milliseconds on CLOCK_MONOTONIC.
+ */
+int64_t
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	/* Cannot fail with a valid clock id and pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define E(x)	{ x, #x }
+static const struct {
+	int		 err;
+	const char	*name;
+} errnames[] = {
+	E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(EBADF), E(EAGAIN),
+	E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EINVAL), E(ENFILE),
+	E(EMFILE), E(ENOSPC), E(EPIPE), E(ENOTSOCK), E(EDESTADDRREQ),
+	E(EMSGSIZE), E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT),
+	E(EOPNOTSUPP), E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL),
+	E(ENETDOWN), E(ENETUNREACH), E(ENETRESET), E(ECONNABORTED),
+	E(ECONNRESET), E(ENOBUFS), E(EISCONN), E(ENOTCONN), E(ETIMEDOUT),
+	E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY),
+	E(EINPROGRESS), E(EPROTO),
+};
+#undef E
+
+/*
+ * util_errname: the symbolic name of an errno value, for log lines that a
+ * script matches on.  Unknown values get a static "E<number>" buffer.
+ */
+const char *
+util_errname(int err)
+{
+	static char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	(void)snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
