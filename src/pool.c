@@ -255,8 +255,8 @@ judge(pid_t pid, enum slot_state was, int st, int64_t now)
 	if (!WIFSIGNALED(st))
 		return;
 	log_msg(was == SLOT_BUSY ? LOGL_INFO : LOGL_WARN,
-	    "child %ld (%s) killed by signal %d (%s)", (long)pid,
-	    state_name[was], WTERMSIG(st), strsignal(WTERMSIG(st)));
+	    "child %ld (%s) killed by %s", (long)pid, state_name[was],
+	    sig_name(WTERMSIG(st)));
 	/* Dying before taking a client is a broken child, not a peer. */
 	if (was == SLOT_IDLE)
 		hold(now, "an idle child died");
@@ -326,11 +326,11 @@ stop(int sig)
 	if (P.stopping == 0) {
 		P.stopping = 1;
 		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
-		    "pair(s) to finish", strsignal(sig), P.count[SLOT_BUSY]);
+		    "pair(s) to finish", sig_name(sig), P.count[SLOT_BUSY]);
 	} else if (P.stopping == 1) {
 		P.stopping = 2;
 		log_msg(LOGL_INFO, "%s again: ending %u open pair(s)",
-		    strsignal(sig), P.count[SLOT_BUSY]);
+		    sig_name(sig), P.count[SLOT_BUSY]);
 		signal_all(SLOT_BUSY, SIGTERM);
 		signal_all(SLOT_RETIRING, SIGTERM);
 	}

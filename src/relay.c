@@ -166,21 +166,23 @@ relay_on_shut(struct relay *r, int d)
 
 /*
  * relay_on_time: a direction whose buffered data saw no write progress for
- * stall_ms ends the pair.  An empty direction never stalls.
+ * stall_ms ends the pair.  An empty direction never stalls.  If both are
+ * overdue (a late wake-up), the one whose deadline came first is blamed.
  */
 void
 relay_on_time(struct relay *r, int64_t now)
 {
-	int d;
+	int d, worst = -1;
 
 	for (d = 0; d < RELAY_NDIR; d++) {
 		const struct relay_dir *dp = &r->dir[d];
 
-		if (dp->len > 0 && now - dp->progress >= r->stall_ms) {
-			finish(r, RELAY_END_STALL, d, 0);
-			return;
-		}
+		if (dp->len > 0 && now - dp->progress >= r->stall_ms &&
+		    (worst == -1 || dp->progress < r->dir[worst].progress))
+			worst = d;
 	}
+	if (worst != -1)
+		finish(r, RELAY_END_STALL, worst, 0);
 }
 
 /*

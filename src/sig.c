@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,4 +132,33 @@ void
 sig_restore(const sigset_t *old)
 {
 	(void)sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+#define S(x)	{ x, #x }
+static const struct {
+	int		 sig;
+	const char	*name;
+} signames[] = {
+	S(SIGHUP), S(SIGINT), S(SIGQUIT), S(SIGILL), S(SIGABRT), S(SIGFPE),
+	S(SIGKILL), S(SIGSEGV), S(SIGPIPE), S(SIGALRM), S(SIGTERM),
+	S(SIGUSR1), S(SIGUSR2), S(SIGCHLD), S(SIGBUS), S(SIGSYS), S(SIGXCPU),
+	S(SIGXFSZ),
+};
+#undef S
+
+/*
+ * sig_name: the symbolic name of a signal, for log lines.  Not for use
+ * in a handler (unknown numbers share a static buffer).
+ */
+const char *
+sig_name(int sig)
+{
+	static char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (signames[i].sig == sig)
+			return signames[i].name;
+	(void)snprintf(buf, sizeof(buf), "signal %d", sig);
+	return buf;
 }

@@ -32,6 +32,9 @@ void		sig_close(void);
 void		sig_ignore(int sig);
 void		sig_default(int sig);
 
+/* "SIGTERM" for SIGTERM; "signal 40" for one this table does not name. */
+const char	*sig_name(int sig);
+
 /* Block every signal, saving the old mask; and put it back. */
 void		sig_block(sigset_t *old);
 void		sig_restore(const sigset_t *old);
