@@ -4,6 +4,7 @@
  * input ends the program with exit status 2 and one line that names the
  * problem and the offending value.  Calls util for parsing.
  */
+#include <err.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -157,14 +158,75 @@ bad_option(char **argv, int missing_value)
 	usage_error("unknown option '%s'", name);
 }
 
+/* 1 if argv element a is an option whose value is the next element. */
+static int
+takes_next(const char *a)
+{
+	const struct option *o;
+	const char *p, *s;
+	size_t len;
+
+	if (a[0] != '-' || a[1] == '\0')
+		return 0;
+	if (a[1] == '-') {
+		if (strchr(a, '=') != NULL)
+			return 0;
+		len = strlen(a + 2);
+		for (o = longopts; o->name != NULL; o++)
+			if (len > 0 && strncmp(o->name, a + 2, len) == 0)
+				return o->has_arg == required_argument;
+		return 0;
+	}
+	for (p = a + 1; *p != '\0'; p++)
+		if (*p != ':' && (s = strchr(shortopts, *p)) != NULL &&
+		    s[1] == ':')
+			return p[1] == '\0';
+	return 0;
+}
+
+/*
+ * No option is a digit, so "-5" where an argument stands is a negative
+ * number, which getopt would call an unknown option.  Each such element
+ * is swapped for its own stand-in, a distinct empty string that getopt
+ * leaves alone, and swapped back afterwards, so that what the user reads
+ * is "invalid listen port '-5': out of range".
+ */
+static void
+shield(int argc, char **argv, char *marks, char **saved)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i - 1], "--") != 0; i++)
+		if (argv[i][0] == '-' && argv[i][1] >= '0' &&
+		    argv[i][1] <= '9' && !takes_next(argv[i - 1])) {
+			saved[i] = argv[i];
+			argv[i] = &marks[i];
+		}
+}
+
+static void
+unshield(int argc, char **argv, char *marks, char **saved)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (argv[i] >= marks && argv[i] < marks + argc)
+			argv[i] = saved[argv[i] - marks];
+}
+
 /*
  * cli_parse: argv to *cfg, or exit.
  */
 void
 cli_parse(int argc, char **argv, struct config *cfg)
 {
+	char *marks, **saved;
 	int c, level = LOGL_INFO;
 
+	if ((marks = calloc((size_t)argc, 1)) == NULL ||
+	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
+		err(1, "cli");
+	shield(argc, argv, marks, saved);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bufsize = CLI_BUFSZ_DEF;
 	cfg->stall_ms = CLI_STALL_MS_DEF;
@@ -200,6 +262,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		}
 	}
 	cfg->loglevel = (enum log_level)level;
+	unshield(argc, argv, marks, saved);
 
 	if (argc - optind < 3)
 		usage_error("missing arguments: expected destination-host "

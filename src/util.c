@@ -37,9 +37,13 @@ negative(const char *s)
 	const char *p = s + 1;
 	uint64_t v;
 
-	if (*s == '-' && digits(&p, &v) == UTIL_OK)
-		return UTIL_RANGE;
-	return UTIL_NAN;
+	if (*s != '-' || digits(&p, &v) != UTIL_OK)
+		return UTIL_NAN;
+	if (*p == '.' || *p == 'k' || *p == 'K' || *p == 'm' || *p == 'M')
+		p++;		/* "-0.5", "-4k": numbers too, of other kinds */
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '\0' ? UTIL_RANGE : UTIL_NAN;
 }
 
 /*
