@@ -221,7 +221,7 @@ void
 cli_parse(int argc, char **argv, struct config *cfg)
 {
 	char *marks, **saved;
-	int c, level = LOGL_INFO;
+	int c, level = LOGL_INFO, spare_set = 0;
 
 	if ((marks = calloc((size_t)argc, 1)) == NULL ||
 	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
@@ -252,6 +252,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		case 'l':
 			cfg->listen_addr = optarg;
 			break;
+		case 's':
+			spare_set = 1;
+			opt_value(c, optarg, cfg);
+			break;
 		case ':':
 			bad_option(argv, 1);
 		case '?':
@@ -263,6 +267,8 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	}
 	cfg->loglevel = (enum log_level)level;
 	unshield(argc, argv, marks, saved);
+	free(saved);
+	free(marks);
 
 	if (argc - optind < 3)
 		usage_error("missing arguments: expected destination-host "
@@ -274,6 +280,9 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		usage_error("invalid destination host '': empty");
 	cfg->dest_port = port_arg("destination port", argv[optind + 1]);
 	cfg->listen_port = port_arg("listen port", argv[optind + 2]);
+	/* A small --max-children alone lowers the default spare count. */
+	if (!spare_set && cfg->spare > cfg->max_children)
+		cfg->spare = cfg->max_children;
 	if (cfg->spare > cfg->max_children)
 		usage_error("--spare %u is more than --max-children %u",
 		    cfg->spare, cfg->max_children);

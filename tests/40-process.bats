@@ -1,0 +1,152 @@
+# Goal: the process model stays clean: no zombies, no leaked descriptors,
+# the idle pool returns to --spare, idle pairs cost no CPU, SIGTERM and
+# SIGINT shut down gracefully (a second SIGTERM ends busy pairs), a killed
+# idle child is replaced, and --max-children queues clients instead of
+# refusing them.
+
+load lib/common
+
+master_fds() { ls "/proc/$PROXY_PID/fd" | wc -l; }
+master_fds_are() { [ "$(master_fds)" -eq "$1" ]; }
+refuses() { ! connect_ok "$1"; }
+
+@test "200 short connections: no zombies, pool back to --spare, no fd leak" {
+	local round i fds before
+	start_echod
+	start_proxy -t 1 -s 4 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 4
+	before=$(master_fds)
+	# ten rounds of twenty clients at once; every fourth says nothing
+	for round in {1..10}; do
+		fds=()
+		for i in {1..20}; do
+			open_conn "$PROXY_PORT"
+			fds+=("$CONN")
+		done
+		for i in {1..20}; do
+			((i % 4 == 0)) ||
+			    conn_echo "${fds[i - 1]}" "round $round client $i"
+			close_conn "${fds[i - 1]}"
+		done
+	done
+	wait_until -t 10 pair_count_is 200
+	wait_until -t 10 children_are 4
+	wait_until -t 5 master_fds_are "$before"
+	run pair_lines
+	assert_equal "$(grep -c 'reason=eof$' <<<"$output")" 200
+}
+
+@test "20 idle pairs for 5 s cost (nearly) no CPU and are not timed out" {
+	local fds=() i pids t0 t1 used limit
+	start_echod
+	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
+	for i in {1..20}; do
+		open_conn "$PROXY_PORT"
+		fds+=("$CONN")
+		conn_echo "$CONN" "pair $i"
+	done
+	wait_until -t 5 children_are 22
+	pids=("$PROXY_PID" $(pgrep -P "$PROXY_PID"))
+	t0=$(proc_ticks "${pids[@]}")
+	# A measuring window, not synchronisation: nothing moves for 5 s,
+	# five times the stall timeout.
+	sleep 5
+	t1=$(proc_ticks "${pids[@]}")
+	used=$((t1 - t0))
+	limit=$(($(getconf CLK_TCK) / 5))
+	echo "CPU used by ${#pids[@]} proxy processes in 5 s: $used ticks"
+	((used < limit)) || fail "$used ticks of CPU in 5 s (limit $limit)"
+	for i in {1..20}; do
+		conn_echo "${fds[i - 1]}" "pair $i still there"
+	done
+	pair_count_is 0
+}
+
+@test "SIGTERM: stop listening at once, finish the open pair, exit 0" {
+	local fd
+	start_echod
+	start_proxy -t 1 -s 3 127.0.0.1 "$SERVER_PORT"
+	open_conn "$PROXY_PORT"
+	fd=$CONN
+	conn_echo "$fd" "before"
+	wait_until -t 5 children_are 4
+	kill -TERM "$PROXY_PID"
+	wait_until -t 2 refuses "$PROXY_PORT"
+	wait_until -t 5 children_are 1	# the idle ones are gone
+	conn_echo "$fd" "still served after SIGTERM"
+	alive "$PROXY_PID"
+	close_conn "$fd"
+	wait_proxy_exit 5
+	assert_equal "$PROXY_STATUS" 0
+	run pair_lines
+	assert_output --regexp " up=34 down=34 .*reason=eof$"
+}
+
+@test "a second SIGTERM ends the busy pair" {
+	local fd
+	start_echod
+	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
+	open_conn "$PROXY_PORT"
+	fd=$CONN
+	conn_echo "$fd" "busy"
+	kill -TERM "$PROXY_PID"
+	# the first one must have been taken before the second is sent
+	wait_until -t 2 refuses "$PROXY_PORT"
+	wait_until -t 5 children_are 1
+	kill -TERM "$PROXY_PID"
+	conn_closed "$fd" 5 || fail "the pair was not ended within 5 s"
+	wait_proxy_exit 5
+	assert_equal "$PROXY_STATUS" 0
+	run pair_lines
+	assert_output --regexp "reason=signal"
+}
+
+@test "SIGINT shuts down like SIGTERM" {
+	start_echod
+	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	kill -INT "$PROXY_PID"
+	wait_proxy_exit 5
+	assert_equal "$PROXY_STATUS" 0
+}
+
+@test "an idle child killed with SIGKILL is replaced" {
+	local victim
+	start_echod
+	start_proxy -t 1 -s 3 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 3
+	victim=$(pgrep -P "$PROXY_PID" | head -n 1)
+	kill -KILL "$victim"
+	wait_until -t 10 gone "$victim"
+	wait_until -t 10 children_are 3
+	run pgrep -P "$PROXY_PID"
+	refute_line "$victim"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"served"
+	assert_success
+	assert_output "served"
+}
+
+@test "at --max-children 2 a third client waits, then is served" {
+	local a b c line rc=0
+	start_echod
+	start_proxy -t 1 -m 2 -s 1 127.0.0.1 "$SERVER_PORT"
+	open_conn "$PROXY_PORT"
+	a=$CONN
+	conn_echo "$a" "first"
+	open_conn "$PROXY_PORT"
+	b=$CONN
+	conn_echo "$b" "second"
+	wait_until -t 5 children_are 2
+	open_conn "$PROXY_PORT" || fail "the third client was refused"
+	c=$CONN
+	conn_send "$c" "third"
+	# nobody may serve it while two pairs are busy: no answer for 1 s
+	read -r -t 1 -u "$c" line || rc=$?
+	((rc > 128)) || fail "the third client got '$line' (read status $rc)"
+	assert_equal "$(proxy_children)" 2
+	close_conn "$a"
+	read -r -t 5 -u "$c" line
+	assert_equal "$line" "third"
+	conn_echo "$b" "second still works"
+	assert_equal "$(proxy_children)" 2
+}

@@ -1,0 +1,267 @@
+# Shared helpers for the bats files: ephemeral ports, peers, the proxy,
+# polling waits, and a teardown that proves nothing was left behind.
+#
+# A test that uses start_proxy gets, via common_teardown: its own processes
+# and connections ended, the proxy master SIGTERMed and expected to exit 0,
+# no zombie and no process of the proxy's session left, and the proxy's log
+# printed when anything failed.
+
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+TESTS_DIR=$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)
+TCPPROXY=${TCPPROXY:-$TESTS_DIR/../src/tcpproxy}
+PROGS=$TESTS_DIR/progs
+if [ ! -x "$PROGS/freeport" ] || [ ! -x "$PROGS/echod" ]; then
+	echo "tests/progs are not built: run 'make progs' first" >&2
+	return 1
+fi
+if [ ! -x "$TCPPROXY" ]; then
+	echo "no proxy binary at '$TCPPROXY': run 'make' or set TCPPROXY" >&2
+	return 1
+fi
+
+TEST_PIDS=()	# background processes this test started (not the proxy)
+HELD_FDS=()	# connections the test shell holds open (open_conn)
+PROXY_PID=
+PROXY_STATUS=	# exit status once the master has been waited for
+
+# wait_until [-t SECS] CMD...: run CMD every 50 ms until it succeeds; fail
+# after SECS seconds (default 10).
+wait_until() {
+	local secs=10 end
+	if [ "$1" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	end=$((${EPOCHREALTIME/./} + secs * 1000000))
+	until "$@"; do
+		if ((${EPOCHREALTIME/./} >= end)); then
+			echo "wait_until: no success within ${secs}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# alive PID: PID exists and is not a zombie.
+alive() {
+	local stat
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+gone() { ! alive "$1"; }
+
+# free_port [-6]: a TCP port free on 127.0.0.1 (or ::1) right now.
+free_port() { "$PROGS/freeport" "$@"; }
+
+# port_listening PORT: something listens on PORT (any local address).
+port_listening() {
+	local hex
+	printf -v hex '%04X' "$1"
+	grep -q "^ *[0-9]*: [0-9A-F]*:$hex [0-9A-F]*:[0-9A-F]* 0A " \
+	    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# connect_ok PORT [HOST]: a TCP connect succeeds (the connection is closed
+# at once).  Used to see whether anything still listens.
+connect_ok() {
+	(exec 9<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
+}
+
+# spawn CMD...: run CMD in the background without bats' fd 3 or the
+# connections this test holds, so that closing them really closes them.
+spawn() {
+	(
+		local fd
+		for fd in "${HELD_FDS[@]}"; do
+			exec {fd}>&-
+		done
+		exec 3>&- "$@"
+	) <&0 &	# an explicit stdin: "&" alone would give it /dev/null
+}
+
+# start_echod [ARGS...]: start progs/echod (see there: -6, -p, -m) and wait
+# for it to print its port.  Sets SERVER_PID and SERVER_PORT.
+start_echod() {
+	local out=$BATS_TEST_TMPDIR/echod.${#TEST_PIDS[@]}
+	spawn "$PROGS/echod" "$@" >"$out" </dev/null
+	SERVER_PID=$!
+	TEST_PIDS+=("$SERVER_PID")
+	wait_until -t 5 grep -qx '[0-9][0-9]*' "$out"
+	SERVER_PORT=$(head -n 1 "$out")
+}
+
+# start_nc_server PORT INFILE OUTFILE: OpenBSD nc listening once on
+# 127.0.0.1:PORT; sends INFILE then shuts down writing (-N), stores what it
+# receives in OUTFILE.  Sets NC_PID.
+start_nc_server() {
+	spawn nc -N -l 127.0.0.1 "$1" <"$2" >"$3"
+	NC_PID=$!
+	TEST_PIDS+=("$NC_PID")
+	wait_until -t 5 port_listening "$1"
+}
+
+# start_proxy OPTIONS... DEST-HOST DEST-PORT: start the proxy on
+# ${PROXY_ADDR:-127.0.0.1} and a free port, in a session of its own (so
+# teardown can find anything it leaves behind), stderr to $PROXY_LOG; wait
+# for its "listening on" line.  Retries with another port when that one
+# was taken meanwhile.  Sets PROXY_PID, PROXY_PORT, PROXY_LOG.
+start_proxy() {
+	local addr=${PROXY_ADDR:-127.0.0.1} shown fam=''
+	shown=$addr
+	if [[ $addr == *:* ]]; then
+		shown="[$addr]"
+		fam=-6
+	fi
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	for _ in 1 2 3 4 5; do
+		PROXY_PORT=$(free_port $fam)
+		spawn setsid "$TCPPROXY" -l "$addr" "$@" "$PROXY_PORT" \
+		    2>"$PROXY_LOG" >"$BATS_TEST_TMPDIR/proxy.out" </dev/null
+		PROXY_PID=$!
+		PROXY_STATUS=
+		wait_until -t 10 proxy_started || return 1
+		if grep -qF "listening on $shown:$PROXY_PORT" "$PROXY_LOG"; then
+			return 0
+		fi
+		alive "$PROXY_PID" && break	# listening elsewhere?
+		wait "$PROXY_PID" && PROXY_STATUS=0 || PROXY_STATUS=$?
+		grep -q 'Address already in use' "$PROXY_LOG" || break
+	done
+	echo "start_proxy: no 'listening on $shown:$PROXY_PORT' line" >&2
+	return 1
+}
+
+proxy_started() { grep -q 'listening on' "$PROXY_LOG" || gone "$PROXY_PID"; }
+
+# proxy_children: how many processes the master has as direct children.
+proxy_children() { pgrep -P "$PROXY_PID" | wc -l; }
+
+# children_are N: the master has exactly N children, none of them a zombie.
+children_are() { [ "$(proxy_children)" -eq "$1" ] && no_zombies; }
+
+# session_empty: no process is left in the proxy's session (its children
+# keep the session when the master is gone; zombies included).
+session_empty() { ! pgrep -s "$PROXY_PID" >/dev/null; }
+
+no_zombies() { ! ps -o stat= --ppid "$PROXY_PID" | grep -q '^Z'; }
+
+# stop_proxy [SIGNAL]: signal the master (default TERM), wait up to 10 s for
+# it to exit, set PROXY_STATUS.
+stop_proxy() {
+	kill -"${1:-TERM}" "$PROXY_PID" 2>/dev/null || true
+	wait_proxy_exit
+}
+
+# wait_proxy_exit [SECS]: wait for the master to exit; set PROXY_STATUS.
+wait_proxy_exit() {
+	wait_until -t "${1:-10}" gone "$PROXY_PID" || return 1
+	wait "$PROXY_PID" && PROXY_STATUS=0 || PROXY_STATUS=$?
+}
+
+# pair_lines: the proxy's per-pair log lines.
+pair_lines() { grep -E 'tcpproxy\[[0-9]+\]: pair ' "$PROXY_LOG"; }
+
+# pair_count_is N: exactly N pair lines have been logged.
+pair_count_is() { [ "$(pair_lines | wc -l)" -eq "$1" ]; }
+
+# open_conn PORT [HOST]: connect from the test shell (bash /dev/tcp); the
+# descriptor is left in CONN and closed by teardown if still open.
+open_conn() {
+	exec {CONN}<>"/dev/tcp/${2:-127.0.0.1}/$1" || return 1
+	HELD_FDS+=("$CONN")
+}
+
+# close_conn FD: close a connection made by open_conn.
+close_conn() {
+	local fd=$1 i
+	exec {fd}>&-
+	for i in "${!HELD_FDS[@]}"; do
+		[ "${HELD_FDS[$i]}" != "$1" ] || unset 'HELD_FDS[i]'
+	done
+}
+
+# conn_send FD TEXT: send TEXT and a newline (a broken connection fails the
+# call instead of killing the test shell with SIGPIPE).
+conn_send() { (trap '' PIPE && printf '%s\n' "$2" >&"$1") 2>/dev/null; }
+
+# conn_echo FD TEXT: send a line, expect it back within 5 s.
+conn_echo() {
+	local line
+	conn_send "$1" "$2" || return 1
+	read -r -t 5 -u "$1" line || return 1
+	[ "$line" = "$2" ] || {
+		echo "conn_echo: sent '$2', got '$line'" >&2
+		return 1
+	}
+}
+
+# conn_closed FD [SECS]: the peer ends the connection (EOF or reset)
+# within SECS (default 5) seconds and sends nothing before that.
+conn_closed() {
+	local line rc=0
+	read -r -t "${2:-5}" -u "$1" line 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] && [ -z "$line" ]
+}
+
+# proc_ticks PID...: user+system CPU of the processes, in clock ticks.
+proc_ticks() {
+	local pid stat f sum=0
+	for pid in "$@"; do
+		read -r stat <"/proc/$pid/stat" || return 1
+		stat=${stat##*) }
+		read -r -a f <<<"$stat"
+		sum=$((sum + f[11] + f[12]))
+	done
+	echo "$sum"
+}
+
+# common_teardown: end what the test started, stop the proxy, check that
+# it exited 0 and left no child or zombie; print its log on any failure.
+common_teardown() {
+	local rc=0 pid fd
+
+	for fd in "${HELD_FDS[@]}"; do
+		exec {fd}>&- || true
+	done
+	HELD_FDS=()
+	for pid in "${TEST_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${TEST_PIDS[@]}"; do
+		wait_until -t 5 gone "$pid" || rc=1
+	done
+	if [ -n "$PROXY_PID" ] && [ -z "$PROXY_STATUS" ]; then
+		if ! wait_until -t 5 no_zombies; then
+			echo "teardown: zombie children:" >&2
+			ps -o pid,stat,args --ppid "$PROXY_PID" >&2 || true
+			rc=1
+		fi
+		if ! stop_proxy; then
+			echo "teardown: master $PROXY_PID ignored SIGTERM" >&2
+			kill -KILL -- -"$PROXY_PID" 2>/dev/null || true
+			rc=1
+		elif [ "$PROXY_STATUS" -ne 0 ]; then
+			echo "teardown: master exited $PROXY_STATUS" >&2
+			rc=1
+		fi
+	fi
+	if [ -n "$PROXY_PID" ] && ! wait_until -t 2 session_empty; then
+		echo "teardown: left behind by the proxy:" >&2
+		ps -o pid,ppid,stat,args -s "$PROXY_PID" >&2 || true
+		kill -KILL -- -"$PROXY_PID" 2>/dev/null || true
+		rc=1
+	fi
+	if [ -n "$PROXY_PID" ] &&
+	    { [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; }; then
+		echo "--- proxy log ($PROXY_LOG) ---" >&2
+		cat "$PROXY_LOG" >&2 || true
+	fi
+	return "$rc"
+}
+
+teardown() { common_teardown; }
