@@ -54,16 +54,27 @@ check: all progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/$(BIN) bats $(BATSFLAGS) tests
 
-# Sanitizer builds run the same bats suite against an instrumented binary.
-asan:
-	$(MAKE) clean
-	$(MAKE) check CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
-		LDFLAGS='-fsanitize=address,undefined'
+# Sanitizer builds: separate binaries (the normal build is left alone),
+# run through the same bats suite.
+SAN_ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_UBSAN = -fsanitize=undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 
-ubsan:
-	$(MAKE) clean
-	$(MAKE) check CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-		LDFLAGS='-fsanitize=undefined'
+src/tcpproxy-asan: $(SRCS) $(wildcard src/*.h)
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g $(SAN_ASAN) \
+		-o $@ $(SRCS)
+
+src/tcpproxy-ubsan: $(SRCS) $(wildcard src/*.h)
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g $(SAN_UBSAN) \
+		-o $@ $(SRCS)
+
+asan: src/tcpproxy-asan progs unit
+	tests/deps.sh
+	TCPPROXY=$(CURDIR)/src/tcpproxy-asan bats $(BATSFLAGS) tests
+
+ubsan: src/tcpproxy-ubsan progs unit
+	tests/deps.sh
+	TCPPROXY=$(CURDIR)/src/tcpproxy-ubsan bats $(BATSFLAGS) tests
 
 fuzz: tests/fuzz/relay_fuzz
 tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c src/relay.c src/relay.h
@@ -86,5 +97,5 @@ dist:
 	rm -rf tcpproxy-$(VERSION)
 
 clean:
-	rm -f $(BIN) src/*.o src/*.d $(PROGS) tests/unit/relay_test \
+	rm -f $(BIN) src/tcpproxy-asan src/tcpproxy-ubsan src/*.o src/*.d $(PROGS) tests/unit/relay_test \
 		tests/fuzz/relay_fuzz tcpproxy-$(VERSION).tar.gz
