@@ -187,6 +187,25 @@ bad_value() {
 	usage_error "--spare 50 is more than --max-children 10"
 }
 
+@test "-m 2 alone lowers the default --spare to 2; -s 3 -m 2 is refused" {
+	local fd
+	start_echod
+	# no -s: the default of 8 spare children becomes 2
+	start_proxy -t 1 -m 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	open_conn "$PROXY_PORT"
+	fd=$CONN
+	conn_echo "$fd" "served with -m 2 alone"
+	close_conn "$fd"
+	wait_until -t 5 pair_count_is 1
+	wait_until -t 5 children_are 2
+	# an explicit --spare above --max-children is still refused
+	cli -l 127.0.0.1 -s 3 -m 2 localhost 80 "$LPORT"
+	usage_error "--spare 3 is more than --max-children 2"
+	cli -l 127.0.0.1 -m 2 -s 3 localhost 80 "$LPORT"
+	usage_error "--spare 3 is more than --max-children 2"
+}
+
 @test "a destination that does not resolve: exit 1" {
 	cli -l 127.0.0.1 no.such.host.invalid 80 "$LPORT"
 	runtime_error "cannot resolve destination 'no\.such\.host\.invalid': .+"

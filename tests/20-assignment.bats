@@ -2,7 +2,8 @@
 # Goal: pass the classic automated tester of a TCP proxy assignment, run
 # against the real binary one phase per test: echo through one connection,
 # chains of 2 and 20 connections, 2 MB both ways through 20, the same beside
-# a pair that never drains, half-close, a server that closes at once, an
+# a pair that never drains (which must then be aborted on time while the 20
+# carry on undisturbed), half-close, a server that closes at once, an
 # active client with idle gaps longer than the stall timeout, and the
 # abort of a pair whose client or server never reads.
 #
@@ -60,7 +61,7 @@ run_phase() {
 	assert_output --partial "PASS: phase bulk"
 }
 
-@test "assignment: bulk beside a pair that never drains" {
+@test "assignment: bulk beside a pair that never drains, then its abort" {
 	run_phase 1 mix -t 1
 	assert_success
 	assert_output --partial "PASS: phase mix"
