@@ -12,6 +12,9 @@ CFLAGS ?= -O2 -g
 WARNFLAGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual
 ALL_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
+# Bind every symbol at start-up: the master resolves them once, and each
+# forked child runs without lazy binding and without dirtying those pages.
+ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
 SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/sig.c src/pool.c \
@@ -29,7 +32,7 @@ BIN = src/tcpproxy
 all: $(BIN)
 
 $(BIN): $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS)
 
 src/%.o: src/%.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -49,10 +52,13 @@ unit: tests/unit/relay_test
 	tests/unit/relay_test
 
 # The README's test command: installs what the tests need when missing,
-# then runs the unit tests and the whole bats suite against $(BIN).
+# then runs the unit tests and the whole bats suite against $(BIN), once
+# with its default data path and once with the portable copy path forced.
 check: all progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/$(BIN) bats $(BATSFLAGS) tests
+	TCPPROXY_BIN=$(CURDIR)/$(BIN) TCPPROXY=$(CURDIR)/tests/lib/copy-path.sh \
+		bats $(BATSFLAGS) tests
 
 # Sanitizer builds: separate binaries (the normal build is left alone),
 # run through the same bats suite.

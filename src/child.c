@@ -105,7 +105,7 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 		netio_fmtaddr((const struct sockaddr *)&a->ss, a->len,
 		    p->upstream, sizeof(p->upstream));
 		rc = netio_connect((const struct sockaddr *)&a->ss, a->len,
-		    util_now_ms() + cfg->connect_ms, sig_fd(), &fd);
+		    util_now_ms() + cfg->connect_ms, sig_waitmask(), &fd);
 		if (rc == NETIO_OK)
 			return fd;
 		if (rc == NETIO_WAKE &&
@@ -114,7 +114,7 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 			return -1;
 		}
 		if (rc == NETIO_WAKE) {
-			i--;		/* a stray wake-up: try it again */
+			i--;		/* another signal: try it again */
 			continue;
 		}
 		err = errno;
@@ -220,7 +220,7 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 	netio_fmtaddr(peer, peerlen, p.client, sizeof(p.client));
 	(void)snprintf(p.upstream, sizeof(p.upstream), "-");
 	fd[RELAY_CLIENT] = cfd;
-	if (netio_fd_ok(cfd) == -1 || netio_fd_ok(sig_fd()) == -1) {
+	if (netio_fd_ok(cfd) == -1) {
 		err = errno;
 		p.reason = R_INTERNAL;
 		(void)snprintf(p.detail, sizeof(p.detail), "detail=%s",
@@ -238,7 +238,8 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		_exit(exit_status(p.reason, err));
 	}
 	netio_nodelay(fd[RELAY_UPSTREAM]);
-	res = relay_io_run(fd, cfg->bufsize, cfg->stall_ms, sig_fd(), &p.relay);
+	res = relay_io_run(fd, cfg->bufsize, cfg->stall_ms, cfg->splice,
+	    &p.relay);
 	err = errno;
 	relay_reason(&p, res);
 	close_pair(fd, p.reason);
@@ -246,14 +247,14 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 	_exit(exit_status(p.reason, err));
 }
 
-/* Signals of a fresh child: its own pipe, only what it uses caught. */
+/*
+ * Signals of a fresh child (all blocked since the fork): only what it uses
+ * caught, and unblocked while it waits in accept(), which they interrupt.
+ */
 static void
 setup_signals(const struct child_ctx *ctx)
 {
-	sigset_t none;
-
-	sig_close();
-	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGUSR2)) ==
+	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGUSR2), 0) ==
 	    -1) {
 		log_msg(LOGL_ERROR, "child: signal setup: %s", strerror(errno));
 		_exit(CHILD_EXIT_SICK);
@@ -261,8 +262,6 @@ setup_signals(const struct child_ctx *ctx)
 	sig_default(SIGCHLD);
 	sig_ignore(SIGHUP);
 	sig_ignore(SIGUSR1);
-	sigemptyset(&none);
-	sig_restore(&none);
 #ifdef __linux__
 	/* An idle child must not outlive the master; a busy one finishes. */
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == -1 ||
@@ -273,17 +272,20 @@ setup_signals(const struct child_ctx *ctx)
 #endif
 }
 
-/* Several listeners: wait on all of them; -1 when a signal woke us. */
+/*
+ * Several listeners: wait on all of them (they are non-blocking), -1 when
+ * a signal interrupted.  One listener: block in accept() itself, where the
+ * kernel wakes one waiter per connection instead of the whole pool.
+ */
 static int
 wait_listener(const struct child_ctx *ctx)
 {
 	fd_set rset;
-	int i, maxfd = sig_fd();
+	int i, maxfd = -1;
 
 	if (ctx->nlfd == 1)
-		return ctx->lfds[0];	/* block in accept(): no herd */
+		return ctx->lfds[0];
 	FD_ZERO(&rset);
-	FD_SET(sig_fd(), &rset);
 	for (i = 0; i < ctx->nlfd; i++) {
 		FD_SET(ctx->lfds[i], &rset);
 		if (ctx->lfds[i] > maxfd)
@@ -387,10 +389,10 @@ child_run(const struct child_ctx *ctx)
 	cfd = take_client(ctx, &ss, &len);
 	report_taken(ctx);
 	/*
-	 * From here on a retire request or the master's death is ignored.
-	 * One that came just now leaves a byte in the pipe: a stray wake-up
-	 * that connect and relay shrug off.
+	 * From here on signals wait for pselect(), and a retire request or
+	 * the master's death is ignored (one already pending is dropped).
 	 */
+	sig_block_caught();
 	sig_ignore(SIGUSR2);
 	for (i = 0; i < ctx->nlfd; i++)
 		(void)close(ctx->lfds[i]);

@@ -51,7 +51,7 @@ void	child_run(const struct child_ctx *) __attribute__((noreturn));
 
 /*
  * Serve the one connected client cfd (non-blocking, close-on-exec) and
- * exit.  Signals must be set up (sig_init) for SIGTERM and SIGINT.
+ * exit.  SIGTERM and SIGINT must be caught and blocked (sig_init).
  */
 void	child_serve(const struct config *, const struct dest *, int cfd,
 	    const struct sockaddr *peer, socklen_t peerlen)

@@ -15,6 +15,7 @@
 #include "cli.h"
 
 #define EXIT_USAGE	2
+#define OPT_NOSPLICE	256	/* long options without a short form */
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port listen-port\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
+"      --no-splice             copy data through user space instead of\n"
+"                              splice(2) (splice is Linux only)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
 "  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
 "                              written for SECS (default 10)\n"
@@ -45,6 +48,7 @@ static const struct option longopts[] = {
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
+	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "stall-timeout",	required_argument,	NULL, 't' },
 	{ "quiet",		no_argument,		NULL, 'q' },
@@ -233,6 +237,9 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->connect_ms = CLI_CONNECT_MS_DEF;
 	cfg->spare = CLI_SPARE_DEF;
 	cfg->max_children = CLI_MAXCHILD_DEF;
+#ifdef __linux__
+	cfg->splice = 1;
+#endif
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -251,6 +258,9 @@ cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case 'l':
 			cfg->listen_addr = optarg;
+			break;
+		case OPT_NOSPLICE:
+			cfg->splice = 0;
 			break;
 		case 's':
 			spare_set = 1;

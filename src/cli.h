@@ -31,6 +31,7 @@ struct config {
 	int64_t		 connect_ms;	/* per destination address */
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
+	int		 splice;	/* Linux: relay through pipes */
 	enum log_level	 loglevel;
 };
 

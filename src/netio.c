@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,12 +187,41 @@ netio_shutwr(int fd)
 	return classify(errno);
 }
 
-/* Wait until fd is writable (connected or failed), wakefd or deadline. */
-static int
-connect_wait(int fd, int64_t deadline, int wakefd)
+/*
+ * netio_splice: up to n bytes from in to out, through the kernel only.
+ * SPLICE_F_NONBLOCK keeps the pipe end from blocking; the socket is
+ * non-blocking already.  A peer that is gone is EPIPE, as with write(2).
+ */
+ssize_t
+netio_splice(int in, int out, size_t n)
 {
-	struct timeval tv;
-	fd_set rset, wset;
+#ifdef __linux__
+	ssize_t r;
+
+	do
+		r = splice(in, NULL, out, NULL, n,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return NETIO_EOF;
+	if (r == -1)
+		return classify(errno);
+	return r;
+#else
+	(void)in;
+	(void)out;
+	(void)n;
+	errno = ENOSYS;
+	return NETIO_BUG;
+#endif
+}
+
+/* Wait until fd is writable (connected or failed), a signal or deadline. */
+static int
+connect_wait(int fd, int64_t deadline, const sigset_t *waitmask)
+{
+	struct timespec ts;
+	fd_set wset;
 	int64_t left;
 	int soerr;
 	socklen_t len = sizeof(soerr);
@@ -201,20 +231,15 @@ connect_wait(int fd, int64_t deadline, int wakefd)
 			errno = ETIMEDOUT;
 			return NETIO_GONE;
 		}
-		FD_ZERO(&rset);
 		FD_ZERO(&wset);
-		FD_SET(wakefd, &rset);
 		FD_SET(fd, &wset);
-		tv.tv_sec = left / 1000;
-		tv.tv_usec = (left % 1000) * 1000;
-		if (select((fd > wakefd ? fd : wakefd) + 1, &rset, &wset, NULL,
-		    &tv) == -1) {
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		if (pselect(fd + 1, NULL, &wset, NULL, &ts, waitmask) == -1) {
 			if (errno == EINTR)
-				continue;
+				return NETIO_WAKE;
 			return NETIO_BUG;
 		}
-		if (FD_ISSET(wakefd, &rset))
-			return NETIO_WAKE;
 		if (FD_ISSET(fd, &wset))
 			break;
 	}
@@ -235,7 +260,7 @@ connect_wait(int fd, int64_t deadline, int wakefd)
  */
 int
 netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
-    int wakefd, int *fdp)
+    const sigset_t *waitmask, int *fdp)
 {
 	int fd, rc, save;
 
@@ -243,7 +268,7 @@ netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
 	    0);
 	if (fd == -1)
 		return NETIO_GONE;
-	if (netio_fd_ok(fd) == -1 || netio_fd_ok(wakefd) == -1) {
+	if (netio_fd_ok(fd) == -1) {
 		rc = NETIO_GONE;
 		goto fail;
 	}
@@ -251,7 +276,7 @@ netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
 	if (connect(fd, sa, salen) == 0)
 		rc = NETIO_OK;
 	else if (errno == EINPROGRESS || errno == EINTR)
-		rc = connect_wait(fd, deadline, wakefd);
+		rc = connect_wait(fd, deadline, waitmask);
 	else
 		rc = NETIO_GONE;	/* errno names the reason */
 	if (rc != NETIO_OK)

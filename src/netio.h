@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <signal.h>
 #include <stdint.h>
 
 /* Outcomes other than progress; errno is kept for GONE and BUG. */
@@ -18,7 +19,7 @@ enum netio_res {
 	NETIO_EOF = -2,		/* orderly end of the peer's data */
 	NETIO_GONE = -3,	/* the connection is broken (reset, ...) */
 	NETIO_BUG = -4,		/* EBADF, EINVAL, EFAULT: our own mistake */
-	NETIO_WAKE = -5		/* the wake descriptor became readable */
+	NETIO_WAKE = -5		/* a signal interrupted the wait */
 };
 
 /* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 prints as IPv4. */
@@ -43,11 +44,18 @@ ssize_t	netio_writev(int, const struct iovec *, int);
 int	netio_shutwr(int);
 
 /*
- * Connect a new non-blocking socket to sa before deadline (ms, monotonic)
- * while watching wakefd: OK with *fdp set, GONE with errno (ETIMEDOUT at
- * the deadline), WAKE, or BUG.
+ * Move up to n bytes from in to out with splice(2), one of them a pipe,
+ * never blocking on the pipe: n > 0, or AGAIN, EOF, GONE, BUG.  Where
+ * splice(2) does not exist: BUG with errno ENOSYS.
+ */
+ssize_t	netio_splice(int in, int out, size_t n);
+
+/*
+ * Connect a new non-blocking socket to sa before deadline (ms, monotonic),
+ * waiting in pselect() with waitmask: OK with *fdp set, GONE with errno
+ * (ETIMEDOUT at the deadline), WAKE when a signal came, or BUG.
  */
 int	netio_connect(const struct sockaddr *, socklen_t, int64_t deadline,
-	    int wakefd, int *fdp);
+	    const sigset_t *waitmask, int *fdp);
 
 #endif /* TCPPROXY_NETIO_H */

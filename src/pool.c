@@ -417,9 +417,9 @@ on_signals(unsigned mask, int64_t now)
 		report();
 }
 
-/* The earliest timer adjust() needs, as a select() timeout, or NULL. */
-static struct timeval *
-next_timeout(struct timeval *tv, int64_t now)
+/* The earliest timer adjust() needs, as a pselect() timeout, or NULL. */
+static struct timespec *
+next_timeout(struct timespec *ts, int64_t now)
 {
 	int64_t t = -1;
 
@@ -431,33 +431,35 @@ next_timeout(struct timeval *tv, int64_t now)
 	if (t == -1)
 		return NULL;
 	t = t > now ? t - now : 0;
-	tv->tv_sec = t / 1000;
-	tv->tv_usec = (t % 1000) * 1000;
-	return tv;
+	ts->tv_sec = t / 1000;
+	ts->tv_nsec = (t % 1000) * 1000000;
+	return ts;
 }
 
+/*
+ * Sleep until a child reports, a signal arrives or a timer is due.  The
+ * caught signals are blocked everywhere but inside pselect(), so none can
+ * slip in between deciding to sleep and sleeping.
+ */
 static int
 wait_events(int64_t now)
 {
-	struct timeval tv;
+	struct timespec ts;
 	fd_set rset;
-	int sfd = sig_fd();
 
 	FD_ZERO(&rset);
-	FD_SET(sfd, &rset);
 	FD_SET(P.statusr, &rset);
-	if (select((sfd > P.statusr ? sfd : P.statusr) + 1, &rset, NULL, NULL,
-	    next_timeout(&tv, now)) == -1) {
-		if (errno == EINTR)
+	if (pselect(P.statusr + 1, &rset, NULL, NULL, next_timeout(&ts, now),
+	    sig_waitmask()) == -1) {
+		if (errno == EINTR) {
+			on_signals(sig_take(), util_now_ms());
 			return 0;
-		log_msg(LOGL_ERROR, "select: %s", strerror(errno));
+		}
+		log_msg(LOGL_ERROR, "pselect: %s", strerror(errno));
 		return -1;
 	}
-	/* Records first: a child may have taken a client and exited. */
 	if (FD_ISSET(P.statusr, &rset))
 		read_status();
-	if (FD_ISSET(sfd, &rset))
-		on_signals(sig_take(), util_now_ms());
 	return 0;
 }
 
@@ -486,11 +488,11 @@ setup(const struct config *cfg, const struct dest *dest, int *lfds,
 	P.statusr = sp[0];
 	P.statusw = sp[1];
 	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP) |
-	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD)) == -1)
+	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD), 1) == -1)
 		return -1;
 	/* A stray retire signal (our children's) must not kill the master. */
 	sig_ignore(SIGUSR2);
-	if (netio_fd_ok(sig_fd()) == -1 || netio_fd_ok(P.statusr) == -1)
+	if (netio_fd_ok(P.statusr) == -1)
 		return -1;
 	return 0;
 }

@@ -65,7 +65,7 @@ relay_free_spans(const struct relay *r, int d, struct relay_span sp[2])
 {
 	const struct relay_dir *dp = &r->dir[d];
 
-	if (r->end != RELAY_RUNNING || dp->eof)
+	if (r->end != RELAY_RUNNING || dp->eof || dp->full)
 		return 0;
 	return ring_spans(dp->cap, dp->off + dp->len, dp->cap - dp->len, sp);
 }
@@ -95,6 +95,18 @@ relay_on_read(struct relay *r, int d, size_t n, int64_t now)
 		dp->progress = now;
 	dp->len += n;
 	dp->nin += n;
+}
+
+/*
+ * relay_on_full: the buffer of d is full at its current length.  A splice
+ * pipe holds at most one page per slot, so small segments can fill it
+ * long before cap bytes; asking select() to read then would spin.
+ */
+void
+relay_on_full(struct relay *r, int d)
+{
+	assert(r->dir[d].len > 0);	/* else nothing would clear it */
+	r->dir[d].full = 1;
 }
 
 /*
@@ -128,6 +140,7 @@ relay_on_write(struct relay *r, int d, size_t n, int64_t now)
 	dp->nout += n;
 	dp->off = dp->len == 0 ? 0 : (dp->off + n) % dp->cap;
 	dp->progress = now;
+	dp->full = 0;
 }
 
 static void
@@ -211,7 +224,7 @@ relay_wants(const struct relay *r, struct relay_wants *w)
 	for (d = 0; d < RELAY_NDIR; d++) {
 		const struct relay_dir *dp = &r->dir[d];
 
-		w->read[d] = !dp->eof && dp->len < dp->cap;
+		w->read[d] = !dp->eof && dp->len < dp->cap && !dp->full;
 		w->write[d] = dp->len > 0;
 		w->shut[d] = dp->eof && dp->len == 0 && !dp->shut;
 		if (dp->len > 0) {

@@ -38,6 +38,7 @@ struct relay_dir {
 	int	 eof;		/* source is done: EOF or a read error */
 	int	 rerr;		/* errno of that read error, 0 for EOF */
 	int	 shut;		/* shutdown(SHUT_WR) of the sink is done */
+	int	 full;		/* buffer took no more before len == cap */
 	int64_t	 progress;	/* ms: last write progress while len > 0 */
 	uint64_t nin;		/* bytes read from the source */
 	uint64_t nout;		/* bytes written to the sink */
@@ -78,6 +79,11 @@ int	relay_data_spans(const struct relay *, int d, struct relay_span[2]);
 
 /* n > 0 bytes were read from the source of d into its free spans. */
 void	relay_on_read(struct relay *, int d, size_t n, int64_t now);
+/*
+ * The buffer of d took nothing although len < cap (a pipe whose slots are
+ * used up by partial pages): no read interest until the next write.
+ */
+void	relay_on_full(struct relay *, int d);
 /* The source of d hit EOF (err == 0) or a read error other than EAGAIN. */
 void	relay_on_eof(struct relay *, int d, int err);
 /* n > 0 bytes of d were written from the start of its data spans. */

@@ -1,11 +1,13 @@
 /*
- * relay_io.c: the select() loop of one pair.  Owns the two buffers (one
- * allocation, made after the client arrived, so idle children touch no
- * buffer page) and the translation between relay.c's spans and iovecs.
- * It decides nothing about the data: relay.c says what to wait for, when
- * to shut a side down and when the pair is over; the stall deadline it
- * returns is select()'s timeout, so an idle pair sleeps without a timeout
- * and a busy one never spins.
+ * relay_io.c: the select() loop of one pair.  It decides nothing about
+ * the data: relay.c says what to wait for, when to shut a side down and
+ * when the pair is over, and the stall deadline it returns is select()'s
+ * timeout, so an idle pair sleeps without a timeout and a busy one never
+ * spins.  Owns the bytes in flight: on Linux a pipe per direction that
+ * splice(2) fills from one socket and drains into the other, so no byte
+ * is copied to user space; elsewhere, or where a socket cannot splice, a
+ * buffer per direction, allocated after the client arrived so that idle
+ * children touch no buffer page.
  * Calls relay, netio, sig and util.
  */
 #include <sys/types.h>
@@ -13,8 +15,10 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "netio.h"
 #include "sig.h"
@@ -23,9 +27,12 @@
 
 struct io {
 	struct relay	*r;
-	const int	*fd;		/* fd[side] */
-	char		*buf[RELAY_NDIR];
-	int		 internal;	/* a BUG outcome was seen */
+	const int	*fd;			/* fd[side] */
+	int		 splice;		/* pipes, not buffers */
+	int		 pipe[RELAY_NDIR][2];	/* splice: [d][0] read end */
+	char		*buf[RELAY_NDIR];	/* copy: one per direction */
+	size_t		 bufsize;
+	int		 internal;		/* a BUG outcome was seen */
 };
 
 static int
@@ -41,6 +48,24 @@ spans_to_iov(char *base, const struct relay_span *sp, int n,
 	return n;
 }
 
+static size_t
+span_total(const struct relay_span *sp, int n)
+{
+	return n == 0 ? 0 : n == 1 ? sp[0].len : sp[0].len + sp[1].len;
+}
+
+static int
+open_buffers(struct io *io)
+{
+	char *mem;
+
+	if ((mem = malloc(2 * io->bufsize)) == NULL)
+		return -1;
+	io->buf[RELAY_UP] = mem;
+	io->buf[RELAY_DOWN] = mem + io->bufsize;
+	return 0;
+}
+
 /* Write what direction d holds: 1 on progress, 0 when the sink is full. */
 static int
 pump_write(struct io *io, int d, int64_t now)
@@ -50,11 +75,14 @@ pump_write(struct io *io, int d, int64_t now)
 	ssize_t n;
 	int cnt;
 
-	cnt = relay_data_spans(io->r, d, sp);
-	if (cnt == 0)
+	if ((cnt = relay_data_spans(io->r, d, sp)) == 0)
 		return 0;
-	n = netio_writev(io->fd[1 - d], iov, spans_to_iov(io->buf[d], sp, cnt,
-	    iov));
+	if (io->splice)
+		n = netio_splice(io->pipe[d][0], io->fd[1 - d],
+		    span_total(sp, cnt));
+	else
+		n = netio_writev(io->fd[1 - d], iov,
+		    spans_to_iov(io->buf[d], sp, cnt, iov));
 	if (n > 0) {
 		relay_on_write(io->r, d, (size_t)n, now);
 		return 1;
@@ -76,18 +104,33 @@ pump_read(struct io *io, int d, int64_t now)
 	ssize_t n;
 	int cnt;
 
-	cnt = relay_free_spans(io->r, d, sp);
-	if (cnt == 0)
+	if ((cnt = relay_free_spans(io->r, d, sp)) == 0)
 		return 0;
-	n = netio_readv(io->fd[d], iov, spans_to_iov(io->buf[d], sp, cnt,
-	    iov));
+	if (io->splice)
+		n = netio_splice(io->fd[d], io->pipe[d][1],
+		    span_total(sp, cnt));
+	else
+		n = netio_readv(io->fd[d], iov,
+		    spans_to_iov(io->buf[d], sp, cnt, iov));
 	if (n > 0) {
 		relay_on_read(io->r, d, (size_t)n, now);
 		return 1;
 	}
-	if (n == NETIO_AGAIN)
+	/*
+	 * EAGAIN with data in the pipe may be the pipe, out of slots for
+	 * small segments: wait for a write rather than spin on readability.
+	 */
+	if (n == NETIO_BUG && io->splice && errno == EINVAL &&
+	    io->r->dir[RELAY_UP].nin + io->r->dir[RELAY_DOWN].nin == 0 &&
+	    open_buffers(io) == 0) {
+		io->splice = 0;		/* a socket that cannot splice */
+		return pump_read(io, d, now);
+	}
+	if (n == NETIO_AGAIN && io->splice && io->r->dir[d].len > 0)
+		relay_on_full(io->r, d);
+	else if (n == NETIO_AGAIN)
 		return 0;
-	if (n == NETIO_BUG) {
+	else if (n == NETIO_BUG) {
 		io->internal = 1;
 		relay_abort(io->r);
 	} else
@@ -142,19 +185,18 @@ do_shutdowns(struct io *io)
 	}
 }
 
-/* select() on what relay.c wants; returns its result, sets are in/out. */
+/* pselect() on what relay.c wants, letting the caught signals in. */
 static int
-wait_events(struct io *io, int wakefd, fd_set *rset, fd_set *wset)
+wait_events(struct io *io, fd_set *rset, fd_set *wset)
 {
 	struct relay_wants w;
-	struct timeval tv, *tvp = NULL;
-	int d, maxfd = wakefd;
+	struct timespec ts, *tsp = NULL;
+	int d, maxfd = -1;
 	int64_t left;
 
 	relay_wants(io->r, &w);
 	FD_ZERO(rset);
 	FD_ZERO(wset);
-	FD_SET(wakefd, rset);
 	for (d = 0; d < RELAY_NDIR; d++) {
 		if (w.read[d])
 			FD_SET(io->fd[d], rset);
@@ -167,15 +209,15 @@ wait_events(struct io *io, int wakefd, fd_set *rset, fd_set *wset)
 		left = w.deadline - util_now_ms();
 		if (left < 0)
 			left = 0;
-		tv.tv_sec = left / 1000;
-		tv.tv_usec = (left % 1000) * 1000;
-		tvp = &tv;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		tsp = &ts;
 	}
-	return select(maxfd + 1, rset, wset, NULL, tvp);
+	return pselect(maxfd + 1, rset, wset, NULL, tsp, sig_waitmask());
 }
 
 static enum relay_io_res
-loop(struct io *io, int wakefd)
+loop(struct io *io)
 {
 	fd_set rset, wset;
 	int64_t now;
@@ -185,15 +227,14 @@ loop(struct io *io, int wakefd)
 		do_shutdowns(io);
 		if (relay_done(io->r))
 			return RELAY_IO_DONE;
-		if (wait_events(io, wakefd, &rset, &wset) == -1) {
-			if (errno == EINTR)
-				continue;	/* the pipe says which signal */
-			return RELAY_IO_ERROR;
-		}
-		if (FD_ISSET(wakefd, &rset) &&
-		    (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT)))) {
-			relay_abort(io->r);
-			return RELAY_IO_SIGNAL;
+		if (wait_events(io, &rset, &wset) == -1) {
+			if (errno != EINTR)
+				return RELAY_IO_ERROR;
+			if (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT))) {
+				relay_abort(io->r);
+				return RELAY_IO_SIGNAL;
+			}
+			continue;
 		}
 		now = util_now_ms();
 		for (d = 0; d < RELAY_NDIR; d++)
@@ -207,31 +248,56 @@ loop(struct io *io, int wakefd)
 	}
 }
 
+/* One pipe per direction, sized to the buffer; -1 if the system says no. */
+static int
+open_pipes(struct io *io)
+{
+#if defined(__linux__) && defined(F_SETPIPE_SZ)
+	int d;
+
+	for (d = 0; d < RELAY_NDIR; d++) {
+		if (pipe2(io->pipe[d], O_CLOEXEC | O_NONBLOCK) == -1)
+			return -1;
+		/*
+		 * The default (16 pages) is the default --buffer-size; any
+		 * other size is asked for.  If refused (pipe-max-size), the
+		 * pipe keeps its size and relay_on_full() copes.
+		 */
+		if (io->bufsize != 65536)
+			(void)fcntl(io->pipe[d][0], F_SETPIPE_SZ,
+			    (int)io->bufsize);
+	}
+	return 0;
+#else
+	(void)io;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /*
  * relay_io_run: relay fd[0] <-> fd[1] until *r ends or a terminating
  * signal arrives.
  */
 enum relay_io_res
-relay_io_run(const int fd[2], size_t bufsize, int64_t stall_ms, int wakefd,
-    struct relay *r)
+relay_io_run(const int fd[2], size_t bufsize, int64_t stall_ms,
+    int use_splice, struct relay *r)
 {
 	struct io io;
 	enum relay_io_res res;
-	char *mem;
 
 	relay_init(r, bufsize, stall_ms);
-	if ((mem = malloc(2 * bufsize)) == NULL) {
+	io.r = r;
+	io.fd = fd;
+	io.bufsize = bufsize;
+	io.internal = 0;
+	io.splice = use_splice && open_pipes(&io) == 0;
+	if (!io.splice && open_buffers(&io) == -1) {
 		relay_abort(r);
 		return RELAY_IO_ERROR;
 	}
-	io.r = r;
-	io.fd = fd;
-	io.buf[RELAY_UP] = mem;
-	io.buf[RELAY_DOWN] = mem + bufsize;
-	io.internal = 0;
-	res = loop(&io, wakefd);
+	res = loop(&io);
 	if (res != RELAY_IO_DONE)
 		relay_abort(r);
-	free(mem);
 	return res;
 }

@@ -1,22 +1,22 @@
 /*
- * sig.c: the self-pipe.  Owns the pipe and the set of recorded signals;
- * handlers do nothing but record and wake (no logging, no allocation,
- * errno preserved).  The master and each child use it the same way: a
- * child closes the master's pipe right after fork() and makes its own.
+ * sig.c: signals as flags.  Owns the recorded flags and the set of caught
+ * signals.  Handlers only record (no logging, no allocation, errno kept).
+ * The master and a busy child keep the caught signals blocked and let
+ * them in only inside pselect(); an idle child blocked in accept() leaves
+ * them unblocked, so that accept() returns EINTR.
  * Calls nothing of the project.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "sig.h"
 
 /* Only signals below 32 fit the mask; every one we catch does. */
 static volatile sig_atomic_t	pending[32];
-static int			sigpipe[2] = { -1, -1 };
+static sigset_t			caught;
+static sigset_t			waitmask;	/* empty: all deliverable */
 
 static void
 handler(int sig)
@@ -25,9 +25,6 @@ handler(int sig)
 
 	if (sig > 0 && sig < 32)
 		pending[sig] = 1;
-	/* Full pipe: a wake-up is already queued, dropping this is fine. */
-	if (sigpipe[1] != -1)
-		(void)write(sigpipe[1], "", 1);
 	errno = save;
 }
 
@@ -44,67 +41,60 @@ set_disposition(int sig, void (*fn)(int))
 }
 
 /*
- * sig_init: create the pipe, forget recorded signals, catch those in mask.
+ * sig_init: forget recorded signals, catch those in mask, block them or
+ * not.
  */
 int
-sig_init(unsigned mask)
+sig_init(unsigned mask, int block)
 {
+	sigset_t none;
 	int s;
 
-	if (pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
-		return -1;
-	for (s = 1; s < 32; s++)
+	sigemptyset(&caught);
+	sigemptyset(&waitmask);
+	for (s = 1; s < 32; s++) {
 		pending[s] = 0;
+		if (mask & SIGBIT(s)) {
+			sigaddset(&caught, s);
+			if (set_disposition(s, handler) == -1)
+				return -1;
+		}
+	}
 	if (set_disposition(SIGPIPE, SIG_IGN) == -1)
 		return -1;
-	for (s = 1; s < 32; s++)
-		if ((mask & SIGBIT(s)) && set_disposition(s, handler) == -1)
-			return -1;
-	return sigpipe[0];
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, block ? &caught : &none, NULL);
 }
 
-int
-sig_fd(void)
+void
+sig_block_caught(void)
 {
-	return sigpipe[0];
+	(void)sigprocmask(SIG_SETMASK, &caught, NULL);
+}
+
+const sigset_t *
+sig_waitmask(void)
+{
+	return &waitmask;
 }
 
 /*
- * sig_take: drain the pipe, then read and clear the recorded signals.
- * Draining first means a signal that arrives in between leaves both its
- * flag and a byte behind, so it is seen now or on the next wake-up.
+ * sig_take: read and clear the recorded signals.  Where the caught ones
+ * are blocked, nothing can change them meanwhile; in an idle child, a
+ * signal that lands in between is seen on the next call.
  */
 unsigned
 sig_take(void)
 {
-	char buf[64];
 	unsigned mask = 0;
-	ssize_t n;
 	int s;
 
-	if (sigpipe[0] != -1)
-		do
-			n = read(sigpipe[0], buf, sizeof(buf));
-		while (n > 0 || (n == -1 && errno == EINTR));
 	for (s = 1; s < 32; s++)
 		if (pending[s]) {
 			pending[s] = 0;
 			mask |= SIGBIT(s);
 		}
 	return mask;
-}
-
-/*
- * sig_close: close the pipe; the handlers stay and only record.
- */
-void
-sig_close(void)
-{
-	if (sigpipe[0] != -1)
-		(void)close(sigpipe[0]);
-	if (sigpipe[1] != -1)
-		(void)close(sigpipe[1]);
-	sigpipe[0] = sigpipe[1] = -1;
 }
 
 void

@@ -1,8 +1,9 @@
 /*
- * sig.h: signals through a self-pipe.  Handlers only record the signal
- * and write a byte to a non-blocking pipe; the main loop selects on the
- * pipe's read end, so a signal that lands just before select() still
- * wakes it.
+ * sig.h: signals as flags, delivered only where the program waits.
+ * Handlers do nothing but record the signal.  The caught signals stay
+ * blocked except inside pselect() with sig_waitmask(), so a signal that
+ * arrives just before the wait interrupts it instead of waiting for
+ * unrelated traffic, and no self-pipe is needed.
  */
 #ifndef TCPPROXY_SIG_H
 #define TCPPROXY_SIG_H
@@ -13,30 +14,31 @@
 #define SIGBIT(s)	(1u << (s))
 
 /*
- * Create the pipe, clear every recorded signal and catch the signals in
- * mask (without SA_RESTART, so that a blocking call returns EINTR).
- * SIGPIPE is ignored.  Returns the pipe's read end, or -1 with errno.
+ * Forget recorded signals, catch those in mask (without SA_RESTART, so
+ * that a blocking call returns EINTR) and ignore SIGPIPE.  The signal mask
+ * becomes: the caught signals blocked if block is set, nothing blocked
+ * otherwise.  Returns 0, or -1 with errno.
  */
-int		sig_init(unsigned mask);
+int		 sig_init(unsigned mask, int block);
 
-/* The pipe's read end, or -1 before sig_init(). */
-int		sig_fd(void);
+/* Block the caught signals from now on (see sig_init). */
+void		 sig_block_caught(void);
 
-/* Drain the pipe; return and clear the signals recorded since last time. */
-unsigned	sig_take(void);
+/* The mask for pselect(): every signal deliverable while it waits. */
+const sigset_t	*sig_waitmask(void);
 
-/* Close the pipe (a fresh child calls this before its own sig_init()). */
-void		sig_close(void);
+/* Return and clear the signals recorded since last time. */
+unsigned	 sig_take(void);
 
 /* Set sig's disposition to SIG_IGN or SIG_DFL. */
-void		sig_ignore(int sig);
-void		sig_default(int sig);
+void		 sig_ignore(int sig);
+void		 sig_default(int sig);
+
+/* Block every signal, saving the old mask; and put it back. */
+void		 sig_block(sigset_t *old);
+void		 sig_restore(const sigset_t *old);
 
 /* "SIGTERM" for SIGTERM; "signal 40" for one this table does not name. */
 const char	*sig_name(int sig);
-
-/* Block every signal, saving the old mask; and put it back. */
-void		sig_block(sigset_t *old);
-void		sig_restore(const sigset_t *old);
 
 #endif /* TCPPROXY_SIG_H */
