@@ -49,6 +49,9 @@ static const char *const reason_name[] = {
 	[R_INTERNAL] = "internal",
 };
 
+/* What ends a busy child's pair; SIGUSR2 retires it only while idle. */
+#define CHILD_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
+
 static const char *const side_name[] = { "client", "upstream" };
 static const char *const dir_name[] = { "up", "down" };
 
@@ -254,8 +257,7 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 static void
 setup_signals(const struct child_ctx *ctx)
 {
-	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGUSR2), 0) ==
-	    -1) {
+	if (sig_init(CHILD_SIGNALS | SIGBIT(SIGUSR2), 0) == -1) {
 		log_msg(LOGL_ERROR, "child: signal setup: %s", strerror(errno));
 		_exit(CHILD_EXIT_SICK);
 	}
@@ -392,7 +394,7 @@ child_run(const struct child_ctx *ctx)
 	 * From here on signals wait for pselect(), and a retire request or
 	 * the master's death is ignored (one already pending is dropped).
 	 */
-	sig_block_caught();
+	sig_block_caught(CHILD_SIGNALS);
 	sig_ignore(SIGUSR2);
 	for (i = 0; i < ctx->nlfd; i++)
 		(void)close(ctx->lfds[i]);

@@ -9,6 +9,7 @@
  * Calls child (in the forked child only), sig, dest, netio, log, util.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,9 +42,8 @@ struct slot {
 	enum slot_state	 state;
 };
 
-static struct {
+struct pool {
 	const struct config *cfg;
-	struct dest	 dest;		/* what new children connect to */
 	int		*lfds;
 	int		 nlfd;
 	struct slot	*slots;		/* cfg->max_children of them */
@@ -59,28 +59,37 @@ static struct {
 	int64_t		 warned_fork, warned_limit, warned_hold;
 	int		 at_limit;
 	uint64_t	 spawned, served, failed, fork_failed;
-} P;
+};
+
+/*
+ * The master's state lives in a mapping children do not inherit: pages the
+ * master writes after a fork would otherwise stay behind, as a private
+ * copy, in every child forked before the write.  The slot table follows
+ * it in the same mapping.
+ */
+static struct pool	*P;
+static struct dest	 pool_dest;	/* what new children connect to */
 
 static unsigned
 live(void)
 {
-	return P.count[SLOT_IDLE] + P.count[SLOT_BUSY] +
-	    P.count[SLOT_RETIRING];
+	return P->count[SLOT_IDLE] + P->count[SLOT_BUSY] +
+	    P->count[SLOT_RETIRING];
 }
 
 static void
 set_state(unsigned i, enum slot_state st)
 {
-	P.count[P.slots[i].state]--;
-	P.slots[i].state = st;
-	P.count[st]++;
+	P->count[P->slots[i].state]--;
+	P->slots[i].state = st;
+	P->count[st]++;
 	if (st == SLOT_FREE) {
-		P.slots[i].pid = 0;
-		while (P.hiwater > 0 && P.slots[P.hiwater - 1].state ==
+		P->slots[i].pid = 0;
+		while (P->hiwater > 0 && P->slots[P->hiwater - 1].state ==
 		    SLOT_FREE)
-			P.hiwater--;
-	} else if (i >= P.hiwater)
-		P.hiwater = i + 1;
+			P->hiwater--;
+	} else if (i >= P->hiwater)
+		P->hiwater = i + 1;
 }
 
 static int
@@ -88,8 +97,8 @@ find_pid(pid_t pid)
 {
 	unsigned i;
 
-	for (i = 0; i < P.hiwater; i++)
-		if (P.slots[i].state != SLOT_FREE && P.slots[i].pid == pid)
+	for (i = 0; i < P->hiwater; i++)
+		if (P->slots[i].state != SLOT_FREE && P->slots[i].pid == pid)
 			return (int)i;
 	return -1;
 }
@@ -99,8 +108,8 @@ find_free(void)
 {
 	unsigned i;
 
-	for (i = 0; i < P.cfg->max_children; i++)
-		if (P.slots[i].state == SLOT_FREE)
+	for (i = 0; i < P->cfg->max_children; i++)
+		if (P->slots[i].state == SLOT_FREE)
 			return (int)i;
 	return -1;
 }
@@ -109,13 +118,29 @@ find_free(void)
 static void
 hold(int64_t now, const char *why)
 {
-	P.hold_until = now + P.backoff_ms;
-	log_limited(&P.warned_hold, POOL_WARN_MS, LOGL_WARN,
+	P->hold_until = now + P->backoff_ms;
+	log_limited(&P->warned_hold, POOL_WARN_MS, LOGL_WARN,
 	    "%s; pausing new children for %lld ms", why,
-	    (long long)P.backoff_ms);
-	P.backoff_ms *= 2;
-	if (P.backoff_ms > POOL_BACKOFF_MAX_MS)
-		P.backoff_ms = POOL_BACKOFF_MAX_MS;
+	    (long long)P->backoff_ms);
+	P->backoff_ms *= 2;
+	if (P->backoff_ms > POOL_BACKOFF_MAX_MS)
+		P->backoff_ms = POOL_BACKOFF_MAX_MS;
+}
+
+/*
+ * fork() without the fork handlers where the C library has POSIX.1-2024's
+ * _Fork(): the master is single-threaded and holds no lock, so there is
+ * nothing for them to repair, and the handlers would dirty (and so copy)
+ * several pages of every child that is otherwise idle.
+ */
+static pid_t
+lean_fork(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+	return _Fork();
+#else
+	return fork();
+#endif
 }
 
 /* Fork n idle children; signals stay blocked until each has its own. */
@@ -125,33 +150,33 @@ spawn(unsigned n, int64_t now)
 	struct child_ctx ctx;
 	sigset_t old;
 	pid_t pid;
-	int i;
+	int i, statusr = P->statusr;	/* P is not mapped in the child */
 
 	sig_block(&old);
 	while (n-- > 0 && (i = find_free()) != -1) {
-		ctx.cfg = P.cfg;
-		ctx.dest = &P.dest;
-		ctx.lfds = P.lfds;
-		ctx.nlfd = P.nlfd;
-		ctx.statusfd = P.statusw;
+		ctx.cfg = P->cfg;
+		ctx.dest = &pool_dest;
+		ctx.lfds = P->lfds;
+		ctx.nlfd = P->nlfd;
+		ctx.statusfd = P->statusw;
 		ctx.slot = (uint32_t)i;
-		ctx.gen = P.gen;
+		ctx.gen = P->gen;
 		ctx.master = getpid();
-		if ((pid = fork()) == -1) {
-			P.fork_failed++;
-			log_limited(&P.warned_fork, POOL_WARN_MS, LOGL_WARN,
+		if ((pid = lean_fork()) == -1) {
+			P->fork_failed++;
+			log_limited(&P->warned_fork, POOL_WARN_MS, LOGL_WARN,
 			    "fork: %s", strerror(errno));
 			hold(now, "cannot fork");
 			break;
 		}
 		if (pid == 0) {
-			(void)close(P.statusr);
+			(void)close(statusr);
 			child_run(&ctx);
 		}
-		P.slots[i].pid = pid;
-		P.slots[i].gen = P.gen;
+		P->slots[i].pid = pid;
+		P->slots[i].gen = P->gen;
 		set_state((unsigned)i, SLOT_IDLE);
-		P.spawned++;
+		P->spawned++;
 	}
 	sig_restore(&old);
 }
@@ -162,13 +187,13 @@ retire(unsigned n, int64_t now)
 {
 	unsigned i;
 
-	for (i = 0; i < P.hiwater && n > 0; i++)
-		if (P.slots[i].state == SLOT_IDLE) {
-			(void)kill(P.slots[i].pid, SIGUSR2);
+	for (i = 0; i < P->hiwater && n > 0; i++)
+		if (P->slots[i].state == SLOT_IDLE) {
+			(void)kill(P->slots[i].pid, SIGUSR2);
 			set_state(i, SLOT_RETIRING);
 			n--;
 		}
-	P.retire_at = now + POOL_RETIRE_AGAIN_MS;
+	P->retire_at = now + POOL_RETIRE_AGAIN_MS;
 }
 
 static void
@@ -176,9 +201,9 @@ signal_all(enum slot_state st, int sig)
 {
 	unsigned i;
 
-	for (i = 0; i < P.hiwater; i++)
-		if (P.slots[i].state == st)
-			(void)kill(P.slots[i].pid, sig);
+	for (i = 0; i < P->hiwater; i++)
+		if (P->slots[i].state == st)
+			(void)kill(P->slots[i].pid, sig);
 }
 
 /*
@@ -188,32 +213,32 @@ signal_all(enum slot_state st, int sig)
 static void
 adjust(int64_t now)
 {
-	unsigned idle = P.count[SLOT_IDLE], want, room;
+	unsigned idle = P->count[SLOT_IDLE], want, room;
 
-	if (P.count[SLOT_RETIRING] > 0 && now >= P.retire_at) {
+	if (P->count[SLOT_RETIRING] > 0 && now >= P->retire_at) {
 		signal_all(SLOT_RETIRING, SIGUSR2);
-		P.retire_at = now + POOL_RETIRE_AGAIN_MS;
+		P->retire_at = now + POOL_RETIRE_AGAIN_MS;
 	}
-	if (P.stopping) {
+	if (P->stopping) {
 		if (idle > 0)
 			retire(idle, now);
 		return;
 	}
-	if (idle > P.cfg->spare) {
-		retire(idle - P.cfg->spare, now);
+	if (idle > P->cfg->spare) {
+		retire(idle - P->cfg->spare, now);
 		return;
 	}
-	want = P.cfg->spare - idle;
-	room = P.cfg->max_children - live();
-	if (want == 0 || now < P.hold_until)
+	want = P->cfg->spare - idle;
+	room = P->cfg->max_children - live();
+	if (want == 0 || now < P->hold_until)
 		return;
-	if (room < want && !P.at_limit) {
-		P.at_limit = 1;
-		log_limited(&P.warned_limit, POOL_WARN_MS, LOGL_WARN,
+	if (room < want && !P->at_limit) {
+		P->at_limit = 1;
+		log_limited(&P->warned_limit, POOL_WARN_MS, LOGL_WARN,
 		    "all %u children in use (--max-children); new clients "
-		    "wait in the listen queue", P.cfg->max_children);
+		    "wait in the listen queue", P->cfg->max_children);
 	} else if (room >= want)
-		P.at_limit = 0;
+		P->at_limit = 0;
 	if (room > 0)
 		spawn(want < room ? want : room, now);
 }
@@ -228,10 +253,10 @@ judge(pid_t pid, enum slot_state was, int st, int64_t now)
 		switch (WEXITSTATUS(st)) {
 		case CHILD_EXIT_SERVED:
 			if (was == SLOT_BUSY)
-				P.served++;
+				P->served++;
 			return;
 		case CHILD_EXIT_PEER:
-			P.failed++;
+			P->failed++;
 			return;
 		case CHILD_EXIT_SICK:
 			(void)snprintf(why, sizeof(why),
@@ -241,9 +266,9 @@ judge(pid_t pid, enum slot_state was, int st, int64_t now)
 		case CHILD_EXIT_FATAL:
 			log_msg(LOGL_ERROR, "child %ld cannot accept on the "
 			    "listening socket; shutting down", (long)pid);
-			P.exitcode = 1;
-			if (!P.stopping)
-				P.stopping = 1;
+			P->exitcode = 1;
+			if (!P->stopping)
+				P->stopping = 1;
 			return;
 		default:
 			(void)snprintf(why, sizeof(why), "child %ld exited "
@@ -281,7 +306,7 @@ reap(int64_t now)
 			    (long)pid);
 			continue;
 		}
-		was = P.slots[i].state;
+		was = P->slots[i].state;
 		set_state((unsigned)i, SLOT_FREE);
 		judge(pid, was, st, now);
 	}
@@ -297,7 +322,7 @@ read_status(void)
 	struct slot *s;
 
 	for (;;) {
-		n = read(P.statusr, m, sizeof(m));
+		n = read(P->statusr, m, sizeof(m));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -305,15 +330,15 @@ read_status(void)
 		/* Records are written whole and atomically: no partials. */
 		for (k = 0; k < (size_t)n / sizeof(m[0]); k++) {
 			if (m[k].event != CHILD_MSG_TAKEN ||
-			    m[k].slot >= P.hiwater)
+			    m[k].slot >= P->hiwater)
 				continue;
-			s = &P.slots[m[k].slot];
+			s = &P->slots[m[k].slot];
 			if (s->pid != (pid_t)m[k].pid || s->gen != m[k].gen ||
 			    (s->state != SLOT_IDLE &&
 			    s->state != SLOT_RETIRING))
 				continue;
 			set_state(m[k].slot, SLOT_BUSY);
-			P.backoff_ms = POOL_BACKOFF_MIN_MS;
+			P->backoff_ms = POOL_BACKOFF_MIN_MS;
 		}
 	}
 }
@@ -323,22 +348,22 @@ stop(int sig)
 {
 	int i;
 
-	if (P.stopping == 0) {
-		P.stopping = 1;
+	if (P->stopping == 0) {
+		P->stopping = 1;
 		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
-		    "pair(s) to finish", sig_name(sig), P.count[SLOT_BUSY]);
-	} else if (P.stopping == 1) {
-		P.stopping = 2;
+		    "pair(s) to finish", sig_name(sig), P->count[SLOT_BUSY]);
+	} else if (P->stopping == 1) {
+		P->stopping = 2;
 		log_msg(LOGL_INFO, "%s again: ending %u open pair(s)",
-		    sig_name(sig), P.count[SLOT_BUSY]);
+		    sig_name(sig), P->count[SLOT_BUSY]);
 		signal_all(SLOT_BUSY, SIGTERM);
 		signal_all(SLOT_RETIRING, SIGTERM);
 	}
 	/* Idle children still hold the listener: they leave in adjust(). */
-	for (i = 0; i < P.nlfd; i++)
-		if (P.lfds[i] != -1) {
-			(void)close(P.lfds[i]);
-			P.lfds[i] = -1;
+	for (i = 0; i < P->nlfd; i++)
+		if (P->lfds[i] != -1) {
+			(void)close(P->lfds[i]);
+			P->lfds[i] = -1;
 		}
 }
 
@@ -349,11 +374,11 @@ fmt_dest(char *buf, size_t size)
 	int i;
 
 	buf[0] = '\0';
-	for (i = 0; i < P.dest.n && len + 2 < size; i++) {
+	for (i = 0; i < pool_dest.n && len + 2 < size; i++) {
 		if (i > 0)
 			buf[len++] = ' ';
-		netio_fmtaddr((struct sockaddr *)&P.dest.addr[i].ss,
-		    P.dest.addr[i].len, buf + len, size - len);
+		netio_fmtaddr((struct sockaddr *)&pool_dest.addr[i].ss,
+		    pool_dest.addr[i].len, buf + len, size - len);
 		len = strlen(buf);
 	}
 }
@@ -368,27 +393,27 @@ reload(int64_t now)
 {
 	char host[256], addrs[512];
 	struct dest nd;
-	unsigned old_idle = P.count[SLOT_IDLE];
+	unsigned old_idle = P->count[SLOT_IDLE];
 	int rc;
 
-	log_sanitize(host, sizeof(host), P.cfg->dest_host);
-	if ((rc = dest_resolve(P.cfg->dest_host, P.cfg->dest_port, &nd)) !=
+	log_sanitize(host, sizeof(host), P->cfg->dest_host);
+	if ((rc = dest_resolve(P->cfg->dest_host, P->cfg->dest_port, &nd)) !=
 	    0) {
 		log_msg(LOGL_WARN, "reload: cannot resolve '%s': %s; keeping "
 		    "the old addresses", host, dest_strerror(rc));
 		return;
 	}
-	if (!dest_equal(&nd, &P.dest)) {
-		P.dest = nd;
+	if (!dest_equal(&nd, &pool_dest)) {
+		pool_dest = nd;
 		fmt_dest(addrs, sizeof(addrs));
 		log_msg(LOGL_INFO, "reload: %s now resolves to %s", host,
 		    addrs);
 	} else
 		log_msg(LOGL_INFO, "reload: %s unchanged", host);
-	P.gen++;
-	if (P.stopping)
+	P->gen++;
+	if (P->stopping)
 		return;
-	spawn(P.cfg->spare, now);
+	spawn(P->cfg->spare, now);
 	retire(old_idle, now);
 }
 
@@ -397,9 +422,9 @@ report(void)
 {
 	log_msg(LOGL_INFO, "pool: %u idle, %u busy, %u retiring; %llu pairs "
 	    "served, %llu failed; %llu children forked, %llu fork failures",
-	    P.count[SLOT_IDLE], P.count[SLOT_BUSY], P.count[SLOT_RETIRING],
-	    (unsigned long long)P.served, (unsigned long long)P.failed,
-	    (unsigned long long)P.spawned, (unsigned long long)P.fork_failed);
+	    P->count[SLOT_IDLE], P->count[SLOT_BUSY], P->count[SLOT_RETIRING],
+	    (unsigned long long)P->served, (unsigned long long)P->failed,
+	    (unsigned long long)P->spawned, (unsigned long long)P->fork_failed);
 }
 
 static void
@@ -423,11 +448,11 @@ next_timeout(struct timespec *ts, int64_t now)
 {
 	int64_t t = -1;
 
-	if (P.count[SLOT_RETIRING] > 0)
-		t = P.retire_at;
-	if (!P.stopping && P.count[SLOT_IDLE] < P.cfg->spare &&
-	    now < P.hold_until && (t == -1 || P.hold_until < t))
-		t = P.hold_until;
+	if (P->count[SLOT_RETIRING] > 0)
+		t = P->retire_at;
+	if (!P->stopping && P->count[SLOT_IDLE] < P->cfg->spare &&
+	    now < P->hold_until && (t == -1 || P->hold_until < t))
+		t = P->hold_until;
 	if (t == -1)
 		return NULL;
 	t = t > now ? t - now : 0;
@@ -448,8 +473,8 @@ wait_events(int64_t now)
 	fd_set rset;
 
 	FD_ZERO(&rset);
-	FD_SET(P.statusr, &rset);
-	if (pselect(P.statusr + 1, &rset, NULL, NULL, next_timeout(&ts, now),
+	FD_SET(P->statusr, &rset);
+	if (pselect(P->statusr + 1, &rset, NULL, NULL, next_timeout(&ts, now),
 	    sig_waitmask()) == -1) {
 		if (errno == EINTR) {
 			on_signals(sig_take(), util_now_ms());
@@ -458,9 +483,27 @@ wait_events(int64_t now)
 		log_msg(LOGL_ERROR, "pselect: %s", strerror(errno));
 		return -1;
 	}
-	if (FD_ISSET(P.statusr, &rset))
+	if (FD_ISSET(P->statusr, &rset))
 		read_status();
 	return 0;
+}
+
+/* Zeroed state and slot table, kept out of children (MADV_DONTFORK). */
+static struct pool *
+state_alloc(unsigned nslots)
+{
+	size_t size = sizeof(struct pool) + nslots * sizeof(struct slot);
+	struct pool *pool;
+
+	pool = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pool == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTFORK
+	(void)madvise(pool, size, MADV_DONTFORK);
+#endif
+	pool->slots = (struct slot *)(pool + 1);
+	return pool;
 }
 
 static int
@@ -469,14 +512,14 @@ setup(const struct config *cfg, const struct dest *dest, int *lfds,
 {
 	int sp[2], i;
 
-	P.cfg = cfg;
-	P.dest = *dest;
-	P.lfds = lfds;
-	P.nlfd = nlfd;
-	P.backoff_ms = POOL_BACKOFF_MIN_MS;
-	P.count[SLOT_FREE] = cfg->max_children;
-	if ((P.slots = calloc(cfg->max_children, sizeof(*P.slots))) == NULL)
+	if ((P = state_alloc(cfg->max_children)) == NULL)
 		return -1;
+	P->cfg = cfg;
+	pool_dest = *dest;
+	P->lfds = lfds;
+	P->nlfd = nlfd;
+	P->backoff_ms = POOL_BACKOFF_MIN_MS;
+	P->count[SLOT_FREE] = cfg->max_children;
 	/* Several listeners: children select() on them, so no blocking. */
 	for (i = 0; nlfd > 1 && i < nlfd; i++)
 		if (netio_fd_ok(lfds[i]) == -1 ||
@@ -485,14 +528,14 @@ setup(const struct config *cfg, const struct dest *dest, int *lfds,
 	/* Non-blocking both ways: a child must never wait on the master. */
 	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
-	P.statusr = sp[0];
-	P.statusw = sp[1];
+	P->statusr = sp[0];
+	P->statusw = sp[1];
 	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP) |
 	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD), 1) == -1)
 		return -1;
 	/* A stray retire signal (our children's) must not kill the master. */
 	sig_ignore(SIGUSR2);
-	if (netio_fd_ok(P.statusr) == -1)
+	if (netio_fd_ok(P->statusr) == -1)
 		return -1;
 	return 0;
 }
@@ -507,9 +550,9 @@ announce(void)
 	int i;
 
 	names[0] = '\0';
-	for (i = 0; i < P.nlfd && n + 2 < sizeof(names); i++) {
+	for (i = 0; i < P->nlfd && n + 2 < sizeof(names); i++) {
 		len = sizeof(ss);
-		if (getsockname(P.lfds[i], (struct sockaddr *)&ss, &len) == -1)
+		if (getsockname(P->lfds[i], (struct sockaddr *)&ss, &len) == -1)
 			continue;
 		if (n > 0)
 			names[n++] = ' ';
@@ -517,11 +560,11 @@ announce(void)
 		    sizeof(names) - n);
 		n = strlen(names);
 	}
-	log_sanitize(host, sizeof(host), P.cfg->dest_host);
+	log_sanitize(host, sizeof(host), P->cfg->dest_host);
 	fmt_dest(addrs, sizeof(addrs));
 	log_msg(LOGL_INFO, "listening on %s, forwarding to %s port %s (%s); "
-	    "%u spare, at most %u children", names, host, P.cfg->dest_port,
-	    addrs, P.cfg->spare, P.cfg->max_children);
+	    "%u spare, at most %u children", names, host, P->cfg->dest_port,
+	    addrs, P->cfg->spare, P->cfg->max_children);
 }
 
 /*
@@ -539,14 +582,14 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	announce();
 	for (;;) {
 		adjust(util_now_ms());
-		if (P.stopping && live() == 0)
+		if (P->stopping && live() == 0)
 			break;
 		if (wait_events(util_now_ms()) == -1) {
-			P.exitcode = 1;
+			P->exitcode = 1;
 			break;
 		}
 	}
 	log_msg(LOGL_INFO, "stopped; %llu pairs served, %llu failed",
-	    (unsigned long long)P.served, (unsigned long long)P.failed);
-	return P.exitcode;
+	    (unsigned long long)P->served, (unsigned long long)P->failed);
+	return P->exitcode;
 }

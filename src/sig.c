@@ -6,6 +6,8 @@
  * them unblocked, so that accept() returns EINTR.
  * Calls nothing of the project.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,19 +15,55 @@
 
 #include "sig.h"
 
-/* Only signals below 32 fit the mask; every one we catch does. */
-static volatile sig_atomic_t	pending[32];
-static sigset_t			caught;
-static sigset_t			waitmask;	/* empty: all deliverable */
+/*
+ * The recorded signals.  Only signals below 32 fit the mask; every one we
+ * catch does.  On Linux they live in a page that a child gets wiped to
+ * zeros rather than shared: the master writes its flags all the time, and
+ * a shared page would stay behind as a private copy in every child.
+ */
+#define NPENDING	32
+static volatile sig_atomic_t	 pending_static[NPENDING];
+static volatile sig_atomic_t	*pending;
+static sigset_t			 waitmask;	/* empty: all deliverable */
 
 static void
 handler(int sig)
 {
 	int save = errno;
 
-	if (sig > 0 && sig < 32)
+	if (sig > 0 && sig < NPENDING)
 		pending[sig] = 1;
 	errno = save;
+}
+
+/* Once, in the first process; children inherit the (wiped) mapping. */
+static void
+pending_alloc(void)
+{
+	void *p = MAP_FAILED;
+
+#ifdef MADV_WIPEONFORK
+	p = mmap(NULL, sizeof(pending_static), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED && madvise(p, sizeof(pending_static),
+	    MADV_WIPEONFORK) == -1) {
+		(void)munmap(p, sizeof(pending_static));
+		p = MAP_FAILED;
+	}
+#endif
+	pending = p != MAP_FAILED ? p : pending_static;
+	sigemptyset(&waitmask);
+}
+
+static void
+mask_set(unsigned mask, sigset_t *set)
+{
+	int s;
+
+	sigemptyset(set);
+	for (s = 1; s < NPENDING; s++)
+		if (mask & SIGBIT(s))
+			sigaddset(set, s);
 }
 
 static int
@@ -41,35 +79,40 @@ set_disposition(int sig, void (*fn)(int))
 }
 
 /*
- * sig_init: forget recorded signals, catch those in mask, block them or
- * not.
+ * sig_init: catch the signals in mask, block them or not.  In a child it
+ * writes no memory it shares with the master: the flags it inherits are
+ * zero (wiped, or taken by the master before it forked).
  */
 int
 sig_init(unsigned mask, int block)
 {
-	sigset_t none;
+	sigset_t set;
 	int s;
 
-	sigemptyset(&caught);
-	sigemptyset(&waitmask);
-	for (s = 1; s < 32; s++) {
-		pending[s] = 0;
-		if (mask & SIGBIT(s)) {
-			sigaddset(&caught, s);
-			if (set_disposition(s, handler) == -1)
-				return -1;
-		}
-	}
+	if (pending == NULL)
+		pending_alloc();
+	for (s = 1; s < NPENDING; s++)
+		if (pending[s])
+			pending[s] = 0;
+	for (s = 1; s < NPENDING; s++)
+		if ((mask & SIGBIT(s)) && set_disposition(s, handler) == -1)
+			return -1;
 	if (set_disposition(SIGPIPE, SIG_IGN) == -1)
 		return -1;
-	sigemptyset(&none);
-	return sigprocmask(SIG_SETMASK, block ? &caught : &none, NULL);
+	mask_set(block ? mask : 0, &set);
+	return sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/*
+ * sig_block_caught: block the signals in mask (those sig_init caught).
+ */
 void
-sig_block_caught(void)
+sig_block_caught(unsigned mask)
 {
-	(void)sigprocmask(SIG_SETMASK, &caught, NULL);
+	sigset_t set;
+
+	mask_set(mask, &set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
 const sigset_t *
@@ -89,7 +132,7 @@ sig_take(void)
 	unsigned mask = 0;
 	int s;
 
-	for (s = 1; s < 32; s++)
+	for (s = 1; s < NPENDING; s++)
 		if (pending[s]) {
 			pending[s] = 0;
 			mask |= SIGBIT(s);

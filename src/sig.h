@@ -21,8 +21,8 @@
  */
 int		 sig_init(unsigned mask, int block);
 
-/* Block the caught signals from now on (see sig_init). */
-void		 sig_block_caught(void);
+/* Block the signals in mask (those sig_init caught) from now on. */
+void		 sig_block_caught(unsigned mask);
 
 /* The mask for pselect(): every signal deliverable while it waits. */
 const sigset_t	*sig_waitmask(void);
