@@ -58,6 +58,10 @@ struct pool {
 	int64_t		 retire_at;	/* next retire signal resend */
 	int64_t		 warned_fork, warned_limit, warned_hold;
 	int		 at_limit;
+	int64_t		 window_start;	/* the accept-rate window (see target) */
+	unsigned	 taken_now;	/* clients taken in this window */
+	unsigned	 taken_last;	/* clients taken in the previous one */
+	unsigned	 last_target;	/* what target() said last time */
 	uint64_t	 spawned, served, failed, fork_failed;
 };
 
@@ -206,6 +210,41 @@ signal_all(enum slot_state st, int sig)
 			(void)kill(P->slots[i].pid, sig);
 }
 
+/* Roll the accept-rate window forward to now. */
+static void
+window_roll(int64_t now)
+{
+	if (now - P->window_start < POOL_WINDOW_MS)
+		return;
+	/* A window with no event in it counts as an empty one. */
+	P->taken_last = now - P->window_start < 2 * POOL_WINDOW_MS ?
+	    P->taken_now : 0;
+	P->taken_now = 0;
+	P->window_start = now;
+}
+
+/*
+ * How many idle children to keep: --spare, or as many clients as were
+ * taken in the last full window if that is more, so that a burst finds
+ * children waiting rather than forks in flight.  It falls back to --spare
+ * one window after the burst ends.
+ */
+static unsigned
+target(int64_t now)
+{
+	unsigned t = P->cfg->spare;
+
+	window_roll(now);
+	if (P->taken_last > t)
+		t = P->taken_last;
+	if (t != P->last_target && P->last_target != 0)
+		log_msg(LOGL_DEBUG, "keeping %u idle children (%u clients "
+		    "taken in the last %d ms)", t, P->taken_last,
+		    POOL_WINDOW_MS);
+	P->last_target = t;
+	return t;
+}
+
 /*
  * The policy, run after every event: the only place that forks or
  * retires children.
@@ -213,7 +252,7 @@ signal_all(enum slot_state st, int sig)
 static void
 adjust(int64_t now)
 {
-	unsigned idle = P->count[SLOT_IDLE], want, room;
+	unsigned idle = P->count[SLOT_IDLE], want, room, spare;
 
 	if (P->count[SLOT_RETIRING] > 0 && now >= P->retire_at) {
 		signal_all(SLOT_RETIRING, SIGUSR2);
@@ -224,11 +263,12 @@ adjust(int64_t now)
 			retire(idle, now);
 		return;
 	}
-	if (idle > P->cfg->spare) {
-		retire(idle - P->cfg->spare, now);
+	spare = target(now);
+	if (idle > spare) {
+		retire(idle - spare, now);
 		return;
 	}
-	want = P->cfg->spare - idle;
+	want = spare - idle;
 	room = P->cfg->max_children - live();
 	if (want == 0 || now < P->hold_until)
 		return;
@@ -339,6 +379,7 @@ read_status(void)
 				continue;
 			set_state(m[k].slot, SLOT_BUSY);
 			P->backoff_ms = POOL_BACKOFF_MIN_MS;
+			P->taken_now++;
 		}
 	}
 }
@@ -453,6 +494,13 @@ next_timeout(struct timespec *ts, int64_t now)
 	if (!P->stopping && P->count[SLOT_IDLE] < P->cfg->spare &&
 	    now < P->hold_until && (t == -1 || P->hold_until < t))
 		t = P->hold_until;
+	/* Above --spare after a burst: look again when the window rolls. */
+	if (!P->stopping && P->taken_now + P->taken_last > 0) {
+		int64_t w = P->window_start + POOL_WINDOW_MS;
+
+		if (t == -1 || w < t)
+			t = w;
+	}
 	if (t == -1)
 		return NULL;
 	t = t > now ? t - now : 0;

@@ -12,6 +12,8 @@
 #define POOL_BACKOFF_MAX_MS	10000
 /* A retire signal can land just before accept(): say it again this often. */
 #define POOL_RETIRE_AGAIN_MS	1000
+/* The accept rate is counted over windows this long (see pool.c target). */
+#define POOL_WINDOW_MS		100
 /* Repeating warnings (fork failures, the child limit) at most this often. */
 #define POOL_WARN_MS		10000
 

@@ -150,3 +150,27 @@ refuses() { ! connect_ok "$1"; }
 	conn_echo "$b" "second still works"
 	assert_equal "$(proxy_children)" 2
 }
+
+@test "a burst raises the spare count for a moment, then it falls back" {
+	local fds=() i
+	start_echod
+	start_proxy -v -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	for i in {1..40}; do
+		open_conn "$PROXY_PORT"
+		fds+=("$CONN")
+	done
+	for i in {1..40}; do
+		conn_echo "${fds[i - 1]}" "burst $i"
+	done
+	# The rule: keep as many idle children as clients were taken in the
+	# last 100 ms window, and never fewer than --spare.
+	wait_until -t 5 grep -qE 'keeping ([3-9]|[1-9][0-9]+) idle children' \
+	    "$PROXY_LOG"
+	for i in {1..40}; do
+		close_conn "${fds[i - 1]}"
+	done
+	wait_until -t 10 pair_count_is 40
+	wait_until -t 5 grep -q 'keeping 2 idle children' "$PROXY_LOG"
+	wait_until -t 5 children_are 2
+}
