@@ -3,6 +3,7 @@
  * Nothing else happens here.
  */
 #include <err.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -19,6 +20,11 @@ main(int argc, char **argv)
 	char host[256];
 	int lfds[LISTEN_MAX], nlfd, rc;
 
+#ifdef __GLIBC__
+	/* err(3) says "tcpproxy:" like every other message, whatever the
+	 * binary is called (tcpproxy-asan, a renamed copy). */
+	program_invocation_short_name = "tcpproxy";
+#endif
 	cli_parse(argc, argv, &cfg);
 	log_init(cfg.loglevel);
 	if ((rc = dest_resolve(cfg.dest_host, cfg.dest_port, &dest)) != 0) {
