@@ -37,6 +37,7 @@ struct model {
 	int		 eof;
 	int		 rerr;
 	int		 shut;
+	int		 full;		/* relay_on_full() until a write */
 	int64_t		 progress;
 	uint64_t	 nin;
 	uint64_t	 nout;
@@ -126,6 +127,8 @@ check_dir(const struct sim *s, int d)
 	INV(dp->nin - dp->nout == dp->len);
 	INV(dp->len == m->len && dp->nin == m->nin && dp->nout == m->nout);
 	INV(dp->eof == m->eof && dp->rerr == m->rerr && dp->shut == m->shut);
+	INV(dp->full == m->full);
+	INV(!dp->full || dp->len > 0);
 	INV(dp->len == 0 || dp->progress == m->progress);
 	INV(!dp->shut || (dp->eof && dp->len == 0));
 	nf = relay_free_spans(&s->r, d, fs);
@@ -134,7 +137,7 @@ check_dir(const struct sim *s, int d)
 	check_spans(s, ds, nd);
 	INV(spansum(ds, nd) == dp->len);
 	INV(nd == 0 || ds[0].off == dp->off);
-	if (s->r.end != RELAY_RUNNING || dp->eof)
+	if (s->r.end != RELAY_RUNNING || dp->eof || dp->full)
 		INV(nf == 0);
 	else {
 		INV(spansum(fs, nf) + spansum(ds, nd) == dp->cap);
@@ -160,7 +163,8 @@ check_wants(const struct sim *s)
 	for (d = 0; d < RELAY_NDIR; d++) {
 		const struct relay_dir *dp = &s->r.dir[d];
 
-		INV(w.read[d] == (!dp->eof && dp->len < dp->cap));
+		INV(w.read[d] == (!dp->eof && dp->len < dp->cap &&
+		    !dp->full));
 		INV(w.write[d] == (dp->len > 0));
 		INV(w.shut[d] == (dp->eof && dp->len == 0 && !dp->shut));
 		if (dp->len > 0) {
@@ -253,6 +257,17 @@ ev_write(struct sim *s, int d, unsigned arg)
 	m->len -= n;
 	m->nout += n;
 	m->progress = s->now;
+	m->full = 0;
+}
+
+/* A pipe out of slots: legal only with data buffered (relay.h). */
+static void
+ev_full(struct sim *s, int d)
+{
+	if (s->end != RELAY_RUNNING || s->m[d].len == 0)
+		return;
+	relay_on_full(&s->r, d);
+	s->m[d].full = 1;
 }
 
 static void
@@ -370,7 +385,9 @@ event(struct sim *s, uint8_t b)
 		if (arg == 15 && d == 1) {
 			relay_abort(&s->r);
 			model_end(s, RELAY_END_ABORT, -1, 0);
-		} else
+		} else if (arg < 8)
+			ev_full(s, d);
+		else
 			ev_time(s);
 		break;
 	}

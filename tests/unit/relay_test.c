@@ -797,6 +797,41 @@ t_stall_names_earliest(void)
 	CHECK(r.end_dir == RELAY_DOWN);
 }
 
+/*
+ * A splice pipe can run out of slots before cap bytes: relay_on_full()
+ * stops read interest (so select() cannot spin on a readable source)
+ * until a write makes room, and changes nothing else: the stall clock,
+ * write interest and the other direction go on.
+ */
+static void
+t_full_before_cap(void)
+{
+	struct relay r;
+	struct relay_wants w;
+	struct relay_span sp[2];
+
+	relay_init(&r, CAP, STALL);
+	relay_on_read(&r, RELAY_UP, 3, 10);
+	relay_on_full(&r, RELAY_UP);
+	relay_wants(&r, &w);
+	CHECK(!w.read[RELAY_UP]);
+	CHECK(w.read[RELAY_DOWN]);
+	CHECK(w.write[RELAY_UP]);
+	CHECK(w.deadline == 10 + STALL);
+	CHECK(relay_free_spans(&r, RELAY_UP, sp) == 0);
+	relay_on_time(&r, 10 + STALL);
+	CHECK(r.end == RELAY_END_STALL && r.end_dir == RELAY_UP);
+
+	relay_init(&r, CAP, STALL);
+	relay_on_read(&r, RELAY_UP, 3, 10);
+	relay_on_full(&r, RELAY_UP);
+	relay_on_write(&r, RELAY_UP, 1, 20);
+	relay_wants(&r, &w);
+	CHECK(w.read[RELAY_UP]);
+	CHECK(relay_free_spans(&r, RELAY_UP, sp) > 0);
+	CHECK(spansum(sp, relay_free_spans(&r, RELAY_UP, sp)) == CAP - 2);
+}
+
 struct test {
 	const char	*name;
 	void		 (*fn)(void);
@@ -833,6 +868,7 @@ static const struct test tests[] = {
 	{ "first end reason wins", t_first_end_wins },
 	{ "byte counters", t_byte_counters },
 	{ "cap of one byte", t_cap_one },
+	{ "full before cap: no read until a write", t_full_before_cap },
 	{ "stall names the earliest overdue direction",
 	    t_stall_names_earliest },
 };
