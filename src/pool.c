@@ -156,6 +156,7 @@ spawn(unsigned n, int64_t now)
 	pid_t pid;
 	int i, statusr = P->statusr;	/* P is not mapped in the child */
 
+	ctx.master = getpid();
 	sig_block(&old);
 	while (n-- > 0 && (i = find_free()) != -1) {
 		ctx.cfg = P->cfg;
@@ -165,7 +166,6 @@ spawn(unsigned n, int64_t now)
 		ctx.statusfd = P->statusw;
 		ctx.slot = (uint32_t)i;
 		ctx.gen = P->gen;
-		ctx.master = getpid();
 		if ((pid = lean_fork()) == -1) {
 			P->fork_failed++;
 			log_limited(&P->warned_fork, POOL_WARN_MS, LOGL_WARN,
@@ -225,18 +225,21 @@ window_roll(int64_t now)
 
 /*
  * How many idle children to keep: --spare, or as many clients as were
- * taken in the last full window if that is more, so that a burst finds
- * children waiting rather than forks in flight.  It falls back to --spare
- * one window after the burst ends.
+ * taken in the last full window if that is more, up to POOL_SPARE_GROWTH
+ * times --spare, so that recurring bursts find children waiting rather
+ * than forks in flight.  It falls back to --spare one quiet window after
+ * the burst.  The cap matters: under a steady load every idle child is a
+ * process the scheduler and each fork pay for, and a pool sized to a
+ * whole window of clients measured slower than a fixed one.
  */
 static unsigned
 target(int64_t now)
 {
-	unsigned t = P->cfg->spare;
+	unsigned t = P->cfg->spare, most = POOL_SPARE_GROWTH * t;
 
 	window_roll(now);
 	if (P->taken_last > t)
-		t = P->taken_last;
+		t = P->taken_last < most ? P->taken_last : most;
 	if (t != P->last_target && P->last_target != 0)
 		log_msg(LOGL_DEBUG, "keeping %u idle children (%u clients "
 		    "taken in the last %d ms)", t, P->taken_last,

@@ -14,6 +14,8 @@
 #define POOL_RETIRE_AGAIN_MS	1000
 /* The accept rate is counted over windows this long (see pool.c target). */
 #define POOL_WINDOW_MS		100
+/* A burst may raise the idle children to this many times --spare. */
+#define POOL_SPARE_GROWTH	2
 /* Repeating warnings (fork failures, the child limit) at most this often. */
 #define POOL_WARN_MS		10000
 
