@@ -232,6 +232,16 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		summary(&p);
 		_exit(CHILD_EXIT_SICK);
 	}
+	/*
+	 * A SIGTERM that came between accept() and blocking the signals ran
+	 * its handler already: no later pselect() will report it.
+	 */
+	if (sig_take() & CHILD_SIGNALS) {
+		p.reason = R_SIGNAL;
+		netio_abort(cfd);
+		summary(&p);
+		_exit(CHILD_EXIT_SERVED);
+	}
 	netio_nodelay(cfd);
 	if ((fd[RELAY_UPSTREAM] = connect_upstream(cfg, dest, &p)) == -1) {
 		err = errno;
