@@ -208,11 +208,17 @@ conn_closed() {
 	[ "$rc" -eq 1 ] && [ -z "$line" ]
 }
 
-# proc_ticks PID...: user+system CPU of the processes, in clock ticks.
-proc_ticks() {
-	local pid stat f sum=0
-	for pid in "$@"; do
-		read -r stat <"/proc/$pid/stat" || return 1
+# proxy_ticks: CPU in clock ticks of the whole proxy: the master, its live
+# children, and (through the master's cutime and cstime) every child it
+# has reaped, so a child that exits while it is measured still counts.
+proxy_ticks() {
+	local pid stat f sum
+	read -r stat <"/proc/$PROXY_PID/stat" || return 1
+	stat=${stat##*) }
+	read -r -a f <<<"$stat"
+	sum=$((f[11] + f[12] + f[13] + f[14]))
+	for pid in $(pgrep -P "$PROXY_PID"); do
+		read -r stat 2>/dev/null <"/proc/$pid/stat" || continue
 		stat=${stat##*) }
 		read -r -a f <<<"$stat"
 		sum=$((sum + f[11] + f[12]))
