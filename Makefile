@@ -87,6 +87,14 @@ tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c src/relay.c src/relay.h
 	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/relay_fuzz.c src/relay.c
 
+# Side-by-side benchmark against other TCP proxies (tests/bench/README.md).
+# Manual, never part of check: timings do not pass or fail.
+bench: $(BIN)
+	@tests/bench/run.sh $(BENCHFLAGS)
+
+bench-quick: $(BIN)
+	@tests/bench/run.sh --quick $(BENCHFLAGS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/tcpproxy
