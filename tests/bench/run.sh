@@ -236,13 +236,15 @@ build_tools() {
 	done
 }
 
-# Snapshot the binary, so that a rebuild during the run changes nothing.
+# Bring src/tcpproxy up to date (make's output goes to stderr, so stdout
+# stays the report), unless $TCPPROXY names another binary; then snapshot
+# it, so that a rebuild during the run changes nothing.
 find_tcpproxy() {
 	local src=${TCPPROXY:-$REPO/src/tcpproxy}
 	has_cand tcpproxy || return 0
-	if [ ! -x "$src" ] && [ -z "${TCPPROXY:-}" ]; then
-		say "building tcpproxy (make)"
-		make -C "$REPO" src/tcpproxy >&2 || die "make failed"
+	if [ -z "${TCPPROXY:-}" ]; then
+		make --no-print-directory -C "$REPO" src/tcpproxy >&2 ||
+		    die "make src/tcpproxy failed"
 	fi
 	[ -x "$src" ] || die "no tcpproxy binary at $src"
 	mkdir -p "$WORK/bin"
