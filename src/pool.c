@@ -528,6 +528,11 @@ wait_events(int64_t now)
 	if (pselect(P->statusr + 1, &rset, NULL, NULL, next_timeout(&ts, now),
 	    sig_waitmask()) == -1) {
 		if (errno == EINTR) {
+			/*
+			 * Records before reaping: a child may have taken a
+			 * client and exited already, and its pair counts.
+			 */
+			read_status();
 			on_signals(sig_take(), util_now_ms());
 			return 0;
 		}

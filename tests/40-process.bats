@@ -174,3 +174,18 @@ refuses() { ! connect_ok "$1"; }
 	wait_until -t 5 grep -q 'keeping 2 idle children' "$PROXY_LOG"
 	wait_until -t 5 children_are 2
 }
+
+@test "SIGUSR1 logs the pool, counting every pair served" {
+	local fds=() i
+	start_echod
+	start_proxy -t 1 -s 4 127.0.0.1 "$SERVER_PORT"
+	for i in {1..50}; do
+		open_conn "$PROXY_PORT"
+		conn_echo "$CONN" "short $i"
+		close_conn "$CONN"
+	done
+	wait_until -t 10 pair_count_is 50
+	wait_until -t 5 children_are 4
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 5 grep -q 'pool: .* 50 pairs served, 0 failed' "$PROXY_LOG"
+}
