@@ -116,16 +116,17 @@ pump_read(struct io *io, int d, int64_t now)
 		relay_on_read(io->r, d, (size_t)n, now);
 		return 1;
 	}
+	/* A socket that cannot splice, before any byte moved: copy instead. */
+	if (n == NETIO_BUG && io->splice && errno == EINVAL &&
+	    io->r->dir[RELAY_UP].nin + io->r->dir[RELAY_DOWN].nin == 0 &&
+	    open_buffers(io) == 0) {
+		io->splice = 0;
+		return pump_read(io, d, now);
+	}
 	/*
 	 * EAGAIN with data in the pipe may be the pipe, out of slots for
 	 * small segments: wait for a write rather than spin on readability.
 	 */
-	if (n == NETIO_BUG && io->splice && errno == EINVAL &&
-	    io->r->dir[RELAY_UP].nin + io->r->dir[RELAY_DOWN].nin == 0 &&
-	    open_buffers(io) == 0) {
-		io->splice = 0;		/* a socket that cannot splice */
-		return pump_read(io, d, now);
-	}
 	if (n == NETIO_AGAIN && io->splice && io->r->dir[d].len > 0)
 		relay_on_full(io->r, d);
 	else if (n == NETIO_AGAIN)
