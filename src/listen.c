@@ -1,7 +1,7 @@
 /*
  * listen.c: standalone mode: resolve the listen address, then socket,
  * bind and listen.  Runs before any fork, so it reports with warn(3).
- * Calls netio to format addresses.
+ * Calls netio to format addresses, dest to explain resolver errors.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dest.h"
 #include "log.h"
 #include "netio.h"
 #include "listen.h"
@@ -107,7 +108,7 @@ listen_open(const char *addr, const char *port, int fds[LISTEN_MAX])
 	if ((rc = getaddrinfo(addr, port, &hints, &res)) != 0) {
 		log_sanitize(safe, sizeof(safe), addr);
 		warnx("cannot resolve listen address '%s': %s", safe,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		    dest_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL && n < LISTEN_MAX; ai = ai->ai_next) {

@@ -78,16 +78,6 @@ netio_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
-int
-netio_cloexec(int fd)
-{
-	int fl;
-
-	if ((fl = fcntl(fd, F_GETFD)) == -1)
-		return -1;
-	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
 void
 netio_nodelay(int fd)
 {

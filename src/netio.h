@@ -29,7 +29,6 @@ void	netio_fmtaddr(const struct sockaddr *, socklen_t, char *, size_t);
 /* 0 if fd may go into an fd_set, else -1 with errno EMFILE. */
 int	netio_fd_ok(int);
 int	netio_nonblock(int, int on);
-int	netio_cloexec(int);
 /* TCP_NODELAY: a proxy forwards what it got; Nagle would only delay it. */
 void	netio_nodelay(int);
 /* Close so that the peer sees a reset, not an orderly end. */

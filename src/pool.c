@@ -48,6 +48,7 @@ struct pool {
 	int		 nlfd;
 	struct slot	*slots;		/* cfg->max_children of them */
 	unsigned	 hiwater;	/* slots at and above are free */
+	unsigned	 lowfree;	/* slots below are all in use */
 	unsigned	 count[SLOT_NSTATES];
 	uint32_t	 gen;		/* bumped by each reload */
 	int		 statusr, statusw;
@@ -89,6 +90,8 @@ set_state(unsigned i, enum slot_state st)
 	P->count[st]++;
 	if (st == SLOT_FREE) {
 		P->slots[i].pid = 0;
+		if (i < P->lowfree)
+			P->lowfree = i;
 		while (P->hiwater > 0 && P->slots[P->hiwater - 1].state ==
 		    SLOT_FREE)
 			P->hiwater--;
@@ -107,15 +110,17 @@ find_pid(pid_t pid)
 	return -1;
 }
 
+/* The lowest free slot, scanning from the lowest that may be free. */
 static int
 find_free(void)
 {
 	unsigned i;
 
-	for (i = 0; i < P->cfg->max_children; i++)
+	for (i = P->lowfree; i < P->cfg->max_children; i++)
 		if (P->slots[i].state == SLOT_FREE)
-			return (int)i;
-	return -1;
+			break;
+	P->lowfree = i;		/* a failed fork leaves slot i free: fine */
+	return i < P->cfg->max_children ? (int)i : -1;
 }
 
 /* Pause spawning, each time twice as long, up to the cap. */

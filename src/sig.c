@@ -4,15 +4,15 @@
  * The master and a busy child keep the caught signals blocked and let
  * them in only inside pselect(); an idle child blocked in accept() leaves
  * them unblocked, so that accept() returns EINTR.
- * Calls nothing of the project.
+ * Calls util for signal names.
  */
 #include <sys/mman.h>
 
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "util.h"
 #include "sig.h"
 
 /*
@@ -168,10 +168,7 @@ sig_restore(const sigset_t *old)
 }
 
 #define S(x)	{ x, #x }
-static const struct {
-	int		 sig;
-	const char	*name;
-} signames[] = {
+static const struct util_name signames[] = {
 	S(SIGHUP), S(SIGINT), S(SIGQUIT), S(SIGILL), S(SIGABRT), S(SIGFPE),
 	S(SIGKILL), S(SIGSEGV), S(SIGPIPE), S(SIGALRM), S(SIGTERM),
 	S(SIGUSR1), S(SIGUSR2), S(SIGCHLD), S(SIGBUS), S(SIGSYS), S(SIGXCPU),
@@ -180,18 +177,12 @@ static const struct {
 #undef S
 
 /*
- * sig_name: the symbolic name of a signal, for log lines.  Not for use
- * in a handler (unknown numbers share a static buffer).
+ * sig_name: "SIGTERM" for SIGTERM, for log lines.  Not for use in a
+ * handler.
  */
 const char *
 sig_name(int sig)
 {
-	static char buf[16];
-	size_t i;
-
-	for (i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
-		if (signames[i].sig == sig)
-			return signames[i].name;
-	(void)snprintf(buf, sizeof(buf), "signal %d", sig);
-	return buf;
+	return util_name(signames, sizeof(signames) / sizeof(signames[0]),
+	    sig, "signal ");
 }

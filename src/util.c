@@ -143,10 +143,7 @@ util_now_ms(void)
 }
 
 #define E(x)	{ x, #x }
-static const struct {
-	int		 err;
-	const char	*name;
-} errnames[] = {
+static const struct util_name errnames[] = {
 	E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(EBADF), E(EAGAIN),
 	E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EINVAL), E(ENFILE),
 	E(EMFILE), E(ENOSPC), E(EPIPE), E(ENOTSOCK), E(EDESTADDRREQ),
@@ -160,18 +157,30 @@ static const struct {
 #undef E
 
 /*
- * util_errname: the symbolic name of an errno value, for log lines that a
- * script matches on.  Unknown values get a static "E<number>" buffer.
+ * util_name: the symbolic name of value, for log lines that a script
+ * matches on.  A value the table lacks gets prefix and its number, in a
+ * static buffer.
+ */
+const char *
+util_name(const struct util_name *table, size_t n, int value,
+    const char *prefix)
+{
+	static char buf[32];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (table[i].value == value)
+			return table[i].name;
+	(void)snprintf(buf, sizeof(buf), "%s%d", prefix, value);
+	return buf;
+}
+
+/*
+ * util_errname: "EPIPE" for EPIPE.
  */
 const char *
 util_errname(int err)
 {
-	static char buf[16];
-	size_t i;
-
-	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (errnames[i].err == err)
-			return errnames[i].name;
-	(void)snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
+	return util_name(errnames, sizeof(errnames) / sizeof(errnames[0]),
+	    err, "E");
 }

@@ -5,6 +5,7 @@
 #ifndef TCPPROXY_UTIL_H
 #define TCPPROXY_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Why a number did not parse. */
@@ -26,6 +27,16 @@ enum util_perr	util_parse_secs(const char *, int64_t min_ms, int64_t max_ms,
 
 /* Milliseconds on CLOCK_MONOTONIC: never jumps with the wall clock. */
 int64_t		util_now_ms(void);
+
+/* A number and its symbolic name, for tables such as errno names. */
+struct util_name {
+	int		 value;
+	const char	*name;
+};
+
+/* The name of value in table, or prefix and the number (a static buffer). */
+const char	*util_name(const struct util_name *, size_t, int value,
+		    const char *prefix);
 
 /* "EPIPE" for EPIPE; "E123" for an errno this table does not know. */
 const char	*util_errname(int);
