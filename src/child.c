@@ -221,7 +221,7 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 	p.start = util_now_ms();
 	relay_init(&p.relay, 1, 0);	/* zero counters if we never relay */
 	netio_fmtaddr(peer, peerlen, p.client, sizeof(p.client));
-	(void)snprintf(p.upstream, sizeof(p.upstream), "-");
+	p.upstream[0] = '-';	/* no snprintf(): see netio_fmtaddr() */
 	fd[RELAY_CLIENT] = cfd;
 	if (netio_fd_ok(cfd) == -1) {
 		err = errno;

@@ -24,33 +24,81 @@
 #include "util.h"
 #include "netio.h"
 
+/* Append the decimal v at *n; leaves room for the terminating NUL. */
+static void
+put_uint(char *buf, size_t size, size_t *n, unsigned long v)
+{
+	char d[24];
+	int i = 0;
+
+	do
+		d[i++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (i > 0 && *n + 1 < size)
+		buf[(*n)++] = d[--i];
+}
+
+static void
+put_str(char *buf, size_t size, size_t *n, const char *s)
+{
+	while (*s != '\0' && *n + 1 < size)
+		buf[(*n)++] = *s++;
+}
+
 /*
- * netio_fmtaddr: a numeric address and port; never asks DNS.
+ * netio_fmtaddr: a numeric address and port, "192.0.2.1:80" or
+ * "[2001:db8::1]:80" (an IPv4-mapped address as IPv4, a scope as its
+ * number); "?" for anything else.  Never asks DNS, and is done with
+ * inet_ntop() rather than getnameinfo() and printf: every child calls it,
+ * and those need pages of stack that an idle child would keep.
  */
 void
 netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
     size_t size)
 {
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
-	struct sockaddr_in sin;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	char host[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	unsigned port;
+	int v6;
 
-	if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = s6->sin6_port;
-		memcpy(&sin.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-		sa = (const struct sockaddr *)&sin;
-		len = sizeof(sin);
-	}
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		(void)snprintf(buf, size, "?");
+	if (size == 0)
 		return;
+	v6 = sa->sa_family == AF_INET6 && len >= sizeof(*s6);
+	if (v6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		if (inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host,
+		    sizeof(host)) == NULL)
+			goto unknown;
+		v6 = 0;
+	} else if (v6) {
+		if (inet_ntop(AF_INET6, &s6->sin6_addr, host,
+		    sizeof(host)) == NULL)
+			goto unknown;
+	} else if (sa->sa_family == AF_INET && len >= sizeof(*sin)) {
+		if (inet_ntop(AF_INET, &sin->sin_addr, host,
+		    sizeof(host)) == NULL)
+			goto unknown;
+	} else
+		goto unknown;
+	port = ntohs(sa->sa_family == AF_INET ? sin->sin_port :
+	    s6->sin6_port);
+	if (v6)
+		put_str(buf, size, &n, "[");
+	put_str(buf, size, &n, host);
+	if (v6 && s6->sin6_scope_id != 0) {
+		put_str(buf, size, &n, "%");
+		put_uint(buf, size, &n, s6->sin6_scope_id);
 	}
-	(void)snprintf(buf, size, sa->sa_family == AF_INET6 ? "[%s]:%s" :
-	    "%s:%s", host, serv);
+	if (v6)
+		put_str(buf, size, &n, "]");
+	put_str(buf, size, &n, ":");
+	put_uint(buf, size, &n, port);
+	buf[n] = '\0';
+	return;
+unknown:
+	buf[0] = '?';
+	buf[size > 1] = '\0';
 }
 
 /*

@@ -6,7 +6,8 @@
  * pause spawning after a failure, retire idle children that are not
  * needed.  The master never sleeps, never touches client data and stays
  * small, because every fork() copies its page tables.
- * Calls child (in the forked child only), sig, dest, netio, log, util.
+ * Calls spawn, child (in the forked child only), sig, dest, netio, log,
+ * util.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "netio.h"
 #include "sig.h"
+#include "spawn.h"
 #include "util.h"
 #include "pool.h"
 
@@ -136,51 +138,48 @@ hold(int64_t now, const char *why)
 		P->backoff_ms = POOL_BACKOFF_MAX_MS;
 }
 
-/*
- * fork() without the fork handlers where the C library has POSIX.1-2024's
- * _Fork(): the master is single-threaded and holds no lock, so there is
- * nothing for them to repair, and the handlers would dirty (and so copy)
- * several pages of every child that is otherwise idle.
- */
-static pid_t
-lean_fork(void)
+/* What a new child gets: its context, and the master's end to close. */
+struct birth {
+	struct child_ctx ctx;
+	int		 statusr;
+};
+
+static void
+child_main(const void *p)
 {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-	return _Fork();
-#else
-	return fork();
-#endif
+	const struct birth *b = p;
+
+	(void)close(b->statusr);
+	child_run(&b->ctx);
 }
 
 /* Fork n idle children; signals stay blocked until each has its own. */
 static void
 spawn(unsigned n, int64_t now)
 {
-	struct child_ctx ctx;
+	struct birth b;		/* P is not mapped in the child */
 	sigset_t old;
 	pid_t pid;
-	int i, statusr = P->statusr;	/* P is not mapped in the child */
+	int i;
 
-	ctx.master = getpid();
+	memset(&b, 0, sizeof(b));
+	b.ctx.master = getpid();
+	b.statusr = P->statusr;
 	sig_block(&old);
 	while (n-- > 0 && (i = find_free()) != -1) {
-		ctx.cfg = P->cfg;
-		ctx.dest = &pool_dest;
-		ctx.lfds = P->lfds;
-		ctx.nlfd = P->nlfd;
-		ctx.statusfd = P->statusw;
-		ctx.slot = (uint32_t)i;
-		ctx.gen = P->gen;
-		if ((pid = lean_fork()) == -1) {
+		b.ctx.cfg = P->cfg;
+		b.ctx.dest = &pool_dest;
+		b.ctx.lfds = P->lfds;
+		b.ctx.nlfd = P->nlfd;
+		b.ctx.statusfd = P->statusw;
+		b.ctx.slot = (uint32_t)i;
+		b.ctx.gen = P->gen;
+		if ((pid = spawn_child(child_main, &b, sizeof(b))) == -1) {
 			P->fork_failed++;
 			log_limited(&P->warned_fork, POOL_WARN_MS, LOGL_WARN,
 			    "fork: %s", strerror(errno));
 			hold(now, "cannot fork");
 			break;
-		}
-		if (pid == 0) {
-			(void)close(statusr);
-			child_run(&ctx);
 		}
 		P->slots[i].pid = pid;
 		P->slots[i].gen = P->gen;
@@ -628,19 +627,11 @@ announce(void)
 	    addrs, P->cfg->spare, P->cfg->max_children);
 }
 
-/*
- * pool_run: the master's loop, until stopped and every child is reaped.
- */
-int
-pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
-    int nlfd)
+/* The master's loop, until stopped and every child is reaped. */
+static int
+master_loop(void *unused)
 {
-	if (setup(cfg, dest, lfds, nlfd) == -1) {
-		log_msg(LOGL_ERROR, "cannot start the pool: %s",
-		    strerror(errno));
-		return 1;
-	}
-	announce();
+	(void)unused;
 	for (;;) {
 		adjust(util_now_ms());
 		if (P->stopping && live() == 0)
@@ -653,4 +644,20 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	log_msg(LOGL_INFO, "stopped; %llu pairs served, %llu failed",
 	    (unsigned long long)P->served, (unsigned long long)P->failed);
 	return P->exitcode;
+}
+
+/*
+ * pool_run: set up and run the master until it stops.
+ */
+int
+pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
+    int nlfd)
+{
+	if (setup(cfg, dest, lfds, nlfd) == -1) {
+		log_msg(LOGL_ERROR, "cannot start the pool: %s",
+		    strerror(errno));
+		return 1;
+	}
+	announce();
+	return spawn_run(master_loop, NULL);
 }

@@ -1,0 +1,24 @@
+/*
+ * spawn.h: creating children and running the master so that children
+ * inherit as few pages as possible (see spawn.c).
+ */
+#ifndef TCPPROXY_SPAWN_H
+#define TCPPROXY_SPAWN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#define SPAWN_ALIGN(n)	(((n) + 15) & ~(size_t)15)
+
+/* Run fn(arg), the master's whole life, on a stack children never get. */
+int	spawn_run(int (*fn)(void *), void *arg);
+
+/*
+ * Start a child that runs fn on a copy of the size bytes at ctx and never
+ * returns.  Like fork(): the parent gets the pid or -1 with errno set.
+ * Call it from inside spawn_run() with every signal blocked.
+ */
+pid_t	spawn_child(void (*fn)(const void *), const void *ctx, size_t size);
+
+#endif /* TCPPROXY_SPAWN_H */
