@@ -18,7 +18,8 @@ ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
 SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/sig.c src/pool.c \
-	src/spawn.c src/child.c src/relay.c src/relay_io.c src/netio.c src/log.c src/util.c
+	src/spawn.c src/child.c src/activate.c src/notify.c src/relay.c \
+	src/relay_io.c src/netio.c src/log.c src/util.c
 OBJS = $(SRCS:.c=.o)
 
 PROGS_SRC = $(wildcard tests/progs/*.c)

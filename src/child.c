@@ -410,3 +410,23 @@ child_run(const struct child_ctx *ctx)
 		(void)close(ctx->lfds[i]);
 	child_serve(ctx->cfg, ctx->dest, cfd, (struct sockaddr *)&ss, len);
 }
+
+/*
+ * child_single: a passed connection, served without a pool.
+ */
+void
+child_single(const struct config *cfg, const struct dest *dest, int cfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (sig_init(CHILD_SIGNALS, 1) == -1) {
+		log_msg(LOGL_ERROR, "signal setup: %s", strerror(errno));
+		_exit(CHILD_EXIT_SICK);
+	}
+	if (getpeername(cfd, (struct sockaddr *)&ss, &len) == -1) {
+		memset(&ss, 0, sizeof(ss));
+		len = 0;
+	}
+	child_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len);
+}

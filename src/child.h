@@ -57,4 +57,11 @@ void	child_serve(const struct config *, const struct dest *, int cfd,
 	    const struct sockaddr *peer, socklen_t peerlen)
 	    __attribute__((noreturn));
 
+/*
+ * The one connection systemd (Accept=yes) or inetd (nowait) passed as
+ * cfd, non-blocking: serve it like a pool child and exit.
+ */
+void	child_single(const struct config *, const struct dest *, int cfd)
+	    __attribute__((noreturn));
+
 #endif /* TCPPROXY_CHILD_H */

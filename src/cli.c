@@ -15,13 +15,20 @@
 #include "cli.h"
 
 #define EXIT_USAGE	2
-#define OPT_NOSPLICE	256	/* long options without a short form */
+/* Long options without a short form. */
+#define OPT_NOSPLICE	256
+#define OPT_SYSLOG	257
+#define OPT_STANDALONE	258
+#define OPT_SYSTEMD	259
+#define OPT_INETD	260
 
 static const char usage_text[] =
-"usage: tcpproxy [options] destination-host destination-port listen-port\n"
+"usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
 "\n"
 "Accept TCP connections on listen-port and relay each one to\n"
 "destination-host:destination-port, both ways, until both sides are done.\n"
+"Under systemd or inetd the listening (or connected) socket is passed in,\n"
+"and listen-port may be left out.\n"
 "\n"
 "Options:\n"
 "  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
@@ -34,6 +41,10 @@ static const char usage_text[] =
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
+"      --standalone            listen on listen-port; ignore passed sockets\n"
+"      --systemd               use the sockets systemd passes (LISTEN_FDS)\n"
+"      --inetd                 use the socket inetd passes on standard input\n"
+"      --syslog                log to syslog instead of standard error\n"
 "  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
 "                              written for SECS (default 10)\n"
 "  -q, --quiet                 log only warnings and errors\n"
@@ -50,6 +61,10 @@ static const struct option longopts[] = {
 	{ "max-children",	required_argument,	NULL, 'm' },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "spare",		required_argument,	NULL, 's' },
+	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
+	{ "systemd",		no_argument,		NULL, OPT_SYSTEMD },
+	{ "inetd",		no_argument,		NULL, OPT_INETD },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
 	{ "stall-timeout",	required_argument,	NULL, 't' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "verbose",		no_argument,		NULL, 'v' },
@@ -59,8 +74,8 @@ static const struct option longopts[] = {
 };
 static const char shortopts[] = ":b:c:l:m:s:t:qvhV";
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+void
+cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -89,8 +104,9 @@ bad_value(const char *what, const char *value, enum util_perr e,
     const char *range)
 {
 	if (e == UTIL_NAN)
-		usage_error("invalid %s '%s': not a number", what, value);
-	usage_error("invalid %s '%s': out of range (%s)", what, value, range);
+		cli_usage_error("invalid %s '%s': not a number", what, value);
+	cli_usage_error("invalid %s '%s': out of range (%s)", what, value,
+	    range);
 }
 
 static void
@@ -131,6 +147,21 @@ opt_value(int c, const char *arg, struct config *cfg)
 	}
 }
 
+/* --standalone, --systemd, --inetd: one of them at most. */
+static void
+set_mode(struct config *cfg, int c)
+{
+	static int first;
+	enum cli_mode m = c == OPT_SYSTEMD ? CLI_MODE_SYSTEMD :
+	    c == OPT_INETD ? CLI_MODE_INETD : CLI_MODE_STANDALONE;
+
+	if (cfg->mode != CLI_MODE_AUTO && cfg->mode != m)
+		cli_usage_error("--%s and --%s cannot be used together",
+		    optname(first), optname(c));
+	cfg->mode = m;
+	first = c;
+}
+
 static const char *
 port_arg(const char *what, const char *arg)
 {
@@ -158,8 +189,8 @@ bad_option(char **argv, int missing_value)
 	else
 		(void)snprintf(name, sizeof(name), "-%c", optopt);
 	if (missing_value)
-		usage_error("option '%s' needs a value", name);
-	usage_error("unknown option '%s'", name);
+		cli_usage_error("option '%s' needs a value", name);
+	cli_usage_error("unknown option '%s'", name);
 }
 
 /* 1 if argv element a is an option whose value is the next element. */
@@ -262,6 +293,14 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		case OPT_NOSPLICE:
 			cfg->splice = 0;
 			break;
+		case OPT_SYSLOG:
+			cfg->syslog = 1;
+			break;
+		case OPT_STANDALONE:
+		case OPT_SYSTEMD:
+		case OPT_INETD:
+			set_mode(cfg, c);
+			break;
 		case 's':
 			spare_set = 1;
 			opt_value(c, optarg, cfg);
@@ -280,20 +319,22 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	free(saved);
 	free(marks);
 
-	if (argc - optind < 3)
-		usage_error("missing arguments: expected destination-host "
+	if (argc - optind < 2 || (argc - optind < 3 &&
+	    cfg->mode == CLI_MODE_STANDALONE))
+		cli_usage_error("missing arguments: expected destination-host "
 		    "destination-port listen-port");
 	if (argc - optind > 3)
-		usage_error("too many arguments: '%s'", argv[optind + 3]);
+		cli_usage_error("too many arguments: '%s'", argv[optind + 3]);
 	cfg->dest_host = argv[optind];
 	if (cfg->dest_host[0] == '\0')
-		usage_error("invalid destination host '': empty");
+		cli_usage_error("invalid destination host '': empty");
 	cfg->dest_port = port_arg("destination port", argv[optind + 1]);
-	cfg->listen_port = port_arg("listen port", argv[optind + 2]);
+	if (argc - optind == 3)
+		cfg->listen_port = port_arg("listen port", argv[optind + 2]);
 	/* A small --max-children alone lowers the default spare count. */
 	if (!spare_set && cfg->spare > cfg->max_children)
 		cfg->spare = cfg->max_children;
 	if (cfg->spare > cfg->max_children)
-		usage_error("--spare %u is more than --max-children %u",
+		cli_usage_error("--spare %u is more than --max-children %u",
 		    cfg->spare, cfg->max_children);
 }

@@ -21,10 +21,19 @@
 #define CLI_MAXCHILD_DEF	4096
 #define CLI_MAXCHILD_MAX	1000000
 
+/* Where the listening socket comes from. */
+enum cli_mode {
+	CLI_MODE_AUTO = 0,	/* systemd's variables, else inetd's stdin
+				   when no listen port is given, else our own */
+	CLI_MODE_STANDALONE,	/* --standalone: listen on listen-port */
+	CLI_MODE_SYSTEMD,	/* --systemd: LISTEN_FDS */
+	CLI_MODE_INETD		/* --inetd: standard input */
+};
+
 struct config {
 	const char	*dest_host;	/* destination name or address */
 	const char	*dest_port;	/* numeric, validated */
-	const char	*listen_port;	/* numeric, validated */
+	const char	*listen_port;	/* numeric, validated; NULL: none */
 	const char	*listen_addr;	/* NULL: every address */
 	size_t		 bufsize;	/* bytes per direction */
 	int64_t		 stall_ms;	/* no write progress: abort the pair */
@@ -32,6 +41,8 @@ struct config {
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
 	int		 splice;	/* Linux: relay through pipes */
+	int		 syslog;	/* log to syslog, not stderr */
+	enum cli_mode	 mode;
 	enum log_level	 loglevel;
 };
 
@@ -41,5 +52,9 @@ struct config {
  * 2.  Strings in *cfg point into argv.
  */
 void	cli_parse(int argc, char **argv, struct config *cfg);
+
+/* A usage error found after parsing: one line, the hint, exit 2. */
+void	cli_usage_error(const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif /* TCPPROXY_CLI_H */

@@ -1,13 +1,17 @@
 /*
- * log.c: the log sink.  Owns the level and the choice of format; every
- * line after start-up goes through log_msg() as one write(2) on stderr, so
- * lines from many children never interleave mid-line.  Never logs payload;
+ * log.c: the log sink.  Owns the level, the choice of sink and format,
+ * and the syslog socket.  Every line after start-up goes through
+ * log_msg() as one write(2) on stderr or one datagram to syslog, so lines
+ * from many children never interleave mid-line.  Never logs payload;
  * strings from outside pass through log_sanitize() first.
  * Calls util for the clock.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +22,12 @@
 #include "util.h"
 #include "log.h"
 
+#define SYSLOG_PATH	"/dev/log"
+#define SYSLOG_DAEMON	(3 << 3)	/* the "daemon" facility */
+
 static enum log_level	log_level = LOGL_INFO;
 static int		log_journal;	/* stderr is journald's stream */
+static int		log_syslog = -1; /* socket to syslog, or -1 */
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us as stderr. */
 static int
@@ -47,7 +55,68 @@ log_init(enum log_level level)
 	log_journal = stderr_is_journal();
 }
 
-/* Timestamp or journald priority, then "tcpproxy[pid]: ". */
+/* A non-blocking datagram socket connected to syslog, or -1. */
+static int
+syslog_connect(void)
+{
+	struct sockaddr_un sun;
+	int fd, save;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, SYSLOG_PATH, sizeof(SYSLOG_PATH));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		save = errno;
+		(void)close(fd);
+		errno = save;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * log_syslog_open: send lines to syslog(3)'s socket from now on.  Our own
+ * non-blocking client rather than syslog(3), whose blocking send() would
+ * stall a child behind a slow syslog daemon: a line that does not fit in
+ * the socket's queue is dropped instead.
+ */
+int
+log_syslog_open(void)
+{
+	if (log_syslog == -1 && (log_syslog = syslog_connect()) == -1)
+		return -1;
+	log_journal = 0;
+	return 0;
+}
+
+/* One line to syslog; reconnect once if the daemon was restarted. */
+static void
+syslog_send(const char *buf, size_t len)
+{
+	ssize_t n;
+	int again;
+
+	for (again = 1;; again = 0) {
+		do
+			n = send(log_syslog, buf, len, MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+		while (n == -1 && errno == EINTR);
+		if (n != -1 || !again || (errno != ECONNREFUSED &&
+		    errno != ENOTCONN))
+			return;
+		(void)close(log_syslog);
+		if ((log_syslog = syslog_connect()) == -1) {
+			/* Keep a descriptor: the next line tries again. */
+			log_syslog = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			return;
+		}
+	}
+}
+
+/* Timestamp or priority, then "tcpproxy[pid]: ". */
 static size_t
 prefix(char *buf, size_t size, enum log_level level)
 {
@@ -57,7 +126,18 @@ prefix(char *buf, size_t size, enum log_level level)
 	struct tm tm;
 	int n;
 
-	if (log_journal)
+	if (log_syslog != -1) {
+		/* RFC 3164, as syslog(3) sends it: local time, no year. */
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		(void)localtime_r(&ts.tv_sec, &tm);
+		n = snprintf(buf, size, "<%d>", SYSLOG_DAEMON + prio[level]);
+		if (n > 0 && (size_t)n < size)
+			n += (int)strftime(buf + n, size - (size_t)n,
+			    "%b %e %H:%M:%S ", &tm);
+		if (n > 0 && (size_t)n < size)
+			n += snprintf(buf + n, size - (size_t)n,
+			    "tcpproxy[%ld]: ", (long)getpid());
+	} else if (log_journal)
 		n = snprintf(buf, size, "<%d>tcpproxy[%ld]: ", prio[level],
 		    (long)getpid());
 	else {
@@ -68,7 +148,9 @@ prefix(char *buf, size_t size, enum log_level level)
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
 	}
-	return n < 0 ? 0 : (size_t)n;
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -86,6 +168,11 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 	len += (size_t)n2;
 	if (len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;
+	if (log_syslog != -1) {
+		syslog_send(buf, len);
+		errno = save;
+		return;
+	}
 	buf[len++] = '\n';
 	/* One write keeps the line whole; a failed log line is dropped. */
 	do

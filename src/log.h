@@ -24,6 +24,12 @@ enum log_level {
  */
 void	log_init(enum log_level level);
 
+/*
+ * From now on, log to the local syslog daemon (/dev/log), facility
+ * daemon, without blocking.  -1 with errno if it cannot be reached.
+ */
+int	log_syslog_open(void);
+
 /* One line at level; a trailing newline is added. */
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

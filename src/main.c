@@ -1,24 +1,31 @@
 /*
- * main.c: parse the command line, resolve, listen, hand off to the pool.
+ * main.c: parse the command line, find or open the listening sockets,
+ * resolve, and hand off: to the pool, or for a single connection passed
+ * by systemd (Accept=yes) or inetd (nowait) straight to the child code.
  * Nothing else happens here.
  */
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "activate.h"
+#include "child.h"
 #include "cli.h"
 #include "dest.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "pool.h"
 
 int
 main(int argc, char **argv)
 {
+	struct activation act;
 	struct config cfg;
 	struct dest dest;
 	char host[256];
-	int lfds[LISTEN_MAX], nlfd, rc;
+	int lfds[LISTEN_MAX], nlfd = 0, rc;
 
 #ifdef __GLIBC__
 	/* err(3) says "tcpproxy:" like every other message, whatever the
@@ -27,12 +34,35 @@ main(int argc, char **argv)
 #endif
 	cli_parse(argc, argv, &cfg);
 	log_init(cfg.loglevel);
+	activate(&cfg, &act);
+	if (act.kind == ACT_NONE && cfg.listen_port == NULL)
+		cli_usage_error("missing listen-port, and no socket was passed "
+		    "by systemd or inetd");
+	/* inetd's stderr was the client: syslog, or no log at all. */
+	if ((cfg.syslog || act.stdio) && log_syslog_open() == -1 &&
+	    cfg.syslog)
+		err(1, "cannot log to syslog (/dev/log)");
+	notify_init();
 	if ((rc = dest_resolve(cfg.dest_host, cfg.dest_port, &dest)) != 0) {
 		log_sanitize(host, sizeof(host), cfg.dest_host);
 		errx(1, "cannot resolve destination '%s': %s", host,
 		    dest_strerror(rc));
 	}
-	if ((nlfd = listen_open(cfg.listen_addr, cfg.listen_port, lfds)) == -1)
-		exit(1);
+	switch (act.kind) {
+	case ACT_CONNECTED:
+		child_single(&cfg, &dest, act.fds[0]);
+	case ACT_LISTEN:
+		log_msg(LOGL_DEBUG, "using %d socket(s) passed by %s%s%s%s",
+		    act.nfd, act.source, act.names[0] != '\0' ? " (" : "",
+		    act.names, act.names[0] != '\0' ? ")" : "");
+		memcpy(lfds, act.fds, sizeof(lfds));
+		nlfd = act.nfd;
+		break;
+	case ACT_NONE:
+		nlfd = listen_open(cfg.listen_addr, cfg.listen_port, lfds);
+		if (nlfd == -1)
+			exit(1);
+		break;
+	}
 	return pool_run(&cfg, &dest, lfds, nlfd);
 }

@@ -9,6 +9,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,7 +50,7 @@ put_str(char *buf, size_t size, size_t *n, const char *s)
 /*
  * netio_fmtaddr: a numeric address and port, "192.0.2.1:80" or
  * "[2001:db8::1]:80" (an IPv4-mapped address as IPv4, a scope as its
- * number); "?" for anything else.  Never asks DNS, and is done with
+ * number), "unix:/path" for a unix-domain socket; "?" for anything else.  Never asks DNS, and is done with
  * inet_ntop() rather than getnameinfo() and printf: every child calls it,
  * and those need pages of stack that an idle child would keep.
  */
@@ -79,7 +81,9 @@ netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
 		if (inet_ntop(AF_INET, &sin->sin_addr, host,
 		    sizeof(host)) == NULL)
 			goto unknown;
-	} else
+	} else if (sa->sa_family == AF_UNIX)
+		goto local;
+	else
 		goto unknown;
 	port = ntohs(sa->sa_family == AF_INET ? sin->sin_port :
 	    s6->sin6_port);
@@ -94,6 +98,26 @@ netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
 		put_str(buf, size, &n, "]");
 	put_str(buf, size, &n, ":");
 	put_uint(buf, size, &n, port);
+	buf[n] = '\0';
+	return;
+local:
+	/* "unix:/path", "unix:@abstract", or "unix" for no name. */
+	put_str(buf, size, &n, "unix");
+	if (len > offsetof(struct sockaddr_un, sun_path)) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+		size_t i, plen = len - offsetof(struct sockaddr_un, sun_path);
+
+		put_str(buf, size, &n, ":");
+		for (i = 0; i < plen && i < sizeof(sun->sun_path) &&
+		    n + 1 < size; i++) {
+			char c = sun->sun_path[i];
+
+			if (c == '\0' && i > 0)
+				break;
+			buf[n++] = c == '\0' ? '@' :
+			    (c >= 0x20 && c < 0x7f) ? c : '?';
+		}
+	}
 	buf[n] = '\0';
 	return;
 unknown:

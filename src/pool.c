@@ -6,8 +6,8 @@
  * pause spawning after a failure, retire idle children that are not
  * needed.  The master never sleeps, never touches client data and stays
  * small, because every fork() copies its page tables.
- * Calls spawn, child (in the forked child only), sig, dest, netio, log,
- * util.
+ * Calls spawn, child (in the forked child only), sig, dest, notify, netio,
+ * log, util.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -25,6 +25,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "notify.h"
 #include "netio.h"
 #include "sig.h"
 #include "spawn.h"
@@ -66,6 +67,10 @@ struct pool {
 	unsigned	 taken_last;	/* clients taken in the previous one */
 	unsigned	 last_target;	/* what target() said last time */
 	uint64_t	 spawned, served, failed, fork_failed;
+	int64_t		 status_at;	/* no systemd STATUS= before this */
+	int		 status_due;	/* counts changed since the last one */
+	unsigned	 status_busy, status_idle;
+	uint64_t	 status_ended;	/* served + failed */
 };
 
 /*
@@ -391,6 +396,44 @@ read_status(void)
 	}
 }
 
+/*
+ * systemd's view: state (READY=1, STOPPING=1, ...) with a STATUS= line.
+ * Counts are sent as they change, at most once per POOL_STATUS_MS, so
+ * that busy pools do not flood systemd and idle ones are never woken.
+ */
+static void
+tell(const char *state, int64_t now)
+{
+	if (!notify_enabled())
+		return;
+	P->status_busy = P->count[SLOT_BUSY];
+	P->status_idle = P->count[SLOT_IDLE];
+	P->status_ended = P->served + P->failed;
+	P->status_at = now + POOL_STATUS_MS;
+	P->status_due = 0;
+	notify("%sSTATUS=%s%u open pair(s), %u idle children; %llu served, "
+	    "%llu failed", state, P->stopping ? "stopping; " : "",
+	    P->status_busy, P->status_idle,
+	    (unsigned long long)P->served, (unsigned long long)P->failed);
+}
+
+static void
+status_check(int64_t now)
+{
+	if (!notify_enabled())
+		return;
+	if (P->count[SLOT_BUSY] == P->status_busy &&
+	    P->count[SLOT_IDLE] == P->status_idle &&
+	    P->served + P->failed == P->status_ended) {
+		P->status_due = 0;	/* changed and changed back */
+		return;
+	}
+	if (now >= P->status_at)
+		tell("", now);
+	else
+		P->status_due = 1;
+}
+
 static void
 stop(int sig)
 {
@@ -400,6 +443,7 @@ stop(int sig)
 		P->stopping = 1;
 		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
 		    "pair(s) to finish", sig_name(sig), P->count[SLOT_BUSY]);
+		tell("STOPPING=1\n", util_now_ms());
 	} else if (P->stopping == 1) {
 		P->stopping = 2;
 		log_msg(LOGL_INFO, "%s again: ending %u open pair(s)",
@@ -445,8 +489,12 @@ reload(int64_t now)
 	int rc;
 
 	log_sanitize(host, sizeof(host), P->cfg->dest_host);
-	if ((rc = dest_resolve(P->cfg->dest_host, P->cfg->dest_port, &nd)) !=
-	    0) {
+	if (!P->stopping)
+		notify("RELOADING=1");
+	rc = dest_resolve(P->cfg->dest_host, P->cfg->dest_port, &nd);
+	if (!P->stopping)
+		tell("READY=1\n", now);
+	if (rc != 0) {
 		log_msg(LOGL_WARN, "reload: cannot resolve '%s': %s; keeping "
 		    "the old addresses", host, dest_strerror(rc));
 		return;
@@ -508,6 +556,8 @@ next_timeout(struct timespec *ts, int64_t now)
 		if (t == -1 || w < t)
 			t = w;
 	}
+	if (P->status_due && (t == -1 || P->status_at < t))
+		t = P->status_at;
 	if (t == -1)
 		return NULL;
 	t = t > now ? t - now : 0;
@@ -631,9 +681,14 @@ announce(void)
 static int
 master_loop(void *unused)
 {
+	int64_t now;
+
 	(void)unused;
+	adjust(now = util_now_ms());
+	tell("READY=1\n", now);
 	for (;;) {
-		adjust(util_now_ms());
+		adjust(now = util_now_ms());
+		status_check(now);
 		if (P->stopping && live() == 0)
 			break;
 		if (wait_events(util_now_ms()) == -1) {

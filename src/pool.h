@@ -18,6 +18,8 @@
 #define POOL_SPARE_GROWTH	2
 /* Repeating warnings (fork failures, the child limit) at most this often. */
 #define POOL_WARN_MS		10000
+/* systemd STATUS= updates at most this often. */
+#define POOL_STATUS_MS		1000
 
 /*
  * Run the master on the listening sockets lfds until SIGTERM or SIGINT

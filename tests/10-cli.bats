@@ -12,7 +12,7 @@ setup() {
 # cli ARGS...: run the proxy with ARGS (bounded, in case it wrongly starts),
 # stderr apart in $stderr / $stderr_lines.
 cli() {
-	run --separate-stderr timeout -k 2 10 "$TCPPROXY" "$@"
+	run --separate-stderr timeout -k 2 10 "$TCPPROXY" "$@" </dev/null
 }
 
 # usage_error MESSAGE: exit 2, MESSAGE then the hint on stderr, no stdout.
@@ -72,8 +72,11 @@ runtime_error() {
 	usage_error "$msg"
 	cli -l 127.0.0.1 localhost
 	usage_error "$msg"
-	cli -l 127.0.0.1 localhost 80
+	cli --standalone -l 127.0.0.1 localhost 80
 	usage_error "$msg"
+	# Without a listen port the socket must come from systemd or inetd.
+	cli -l 127.0.0.1 localhost 80
+	usage_error 'missing listen-port, and no socket was passed by systemd or inetd'
 }
 
 @test "too many arguments names the first extra one" {
