@@ -8,6 +8,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -28,6 +29,7 @@
 static enum log_level	log_level = LOGL_INFO;
 static int		log_journal;	/* stderr is journald's stream */
 static int		log_syslog = -1; /* socket to syslog, or -1 */
+static enum { ERR_OTHER, ERR_PIPE, ERR_SOCKET } log_errkind;
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us as stderr. */
 static int
@@ -51,8 +53,51 @@ stderr_is_journal(void)
 void
 log_init(enum log_level level)
 {
+	struct stat st;
+
 	log_level = level;
 	log_journal = stderr_is_journal();
+	log_errkind = ERR_OTHER;
+	if (fstat(STDERR_FILENO, &st) == 0) {
+		if (S_ISFIFO(st.st_mode))
+			log_errkind = ERR_PIPE;
+		else if (S_ISSOCK(st.st_mode))
+			log_errkind = ERR_SOCKET;
+	}
+}
+
+/*
+ * One line to stderr without waiting: a child must not hang because
+ * whoever reads its stderr (a pipe, journald's socket) has stopped
+ * reading; the line is dropped instead.  Lines are shorter than PIPE_BUF,
+ * so a pipe takes all of one or none of it.  A terminal or a file is
+ * written as usual.
+ */
+static ssize_t
+write_nowait(const char *buf, size_t len)
+{
+	struct iovec iov;
+	ssize_t n;
+
+	if (log_errkind == ERR_SOCKET) {
+		n = send(STDERR_FILENO, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n != -1 || errno != ENOTSOCK)
+			return n;
+		log_errkind = ERR_OTHER;
+	}
+#ifdef RWF_NOWAIT
+	if (log_errkind == ERR_PIPE) {
+		iov.iov_base = (void *)(uintptr_t)buf;
+		iov.iov_len = len;
+		n = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
+		if (n != -1 || (errno != EOPNOTSUPP && errno != EINVAL))
+			return n;
+		log_errkind = ERR_OTHER;	/* an older kernel */
+	}
+#else
+	(void)iov;
+#endif
+	return write(STDERR_FILENO, buf, len);
 }
 
 /* A non-blocking datagram socket connected to syslog, or -1. */
@@ -176,7 +221,7 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 	buf[len++] = '\n';
 	/* One write keeps the line whole; a failed log line is dropped. */
 	do
-		n = write(STDERR_FILENO, buf, len);
+		n = write_nowait(buf, len);
 	while (n == -1 && errno == EINTR);
 	errno = save;
 }
