@@ -21,6 +21,7 @@
 #define OPT_STANDALONE	258
 #define OPT_SYSTEMD	259
 #define OPT_INETD	260
+#define OPT_DRAIN	261
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
@@ -35,6 +36,8 @@ static const char usage_text[] =
 "                              1k to 64m, suffix k or m)\n"
 "  -c, --connect-timeout=SECS  time to connect to each destination address\n"
 "                              (default 10)\n"
+"      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
+"                              (default 60; 0: wait for them however long)\n"
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
@@ -57,6 +60,7 @@ static const char usage_text[] =
 static const struct option longopts[] = {
 	{ "buffer-size",	required_argument,	NULL, 'b' },
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
+	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
@@ -133,6 +137,11 @@ opt_value(int c, const char *arg, struct config *cfg)
 		if ((e = util_parse_secs(arg, 1, CLI_SECS_MAX_MS,
 		    &cfg->stall_ms)) != UTIL_OK)
 			bad_value(what, arg, e, "0.001-86400");
+		break;
+	case OPT_DRAIN:
+		if ((e = util_parse_secs(arg, 0, CLI_SECS_MAX_MS,
+		    &cfg->drain_ms)) != UTIL_OK)
+			bad_value(what, arg, e, "0-86400");
 		break;
 	case 'm':
 	case 's':
@@ -266,6 +275,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->bufsize = CLI_BUFSZ_DEF;
 	cfg->stall_ms = CLI_STALL_MS_DEF;
 	cfg->connect_ms = CLI_CONNECT_MS_DEF;
+	cfg->drain_ms = CLI_DRAIN_MS_DEF;
 	cfg->spare = CLI_SPARE_DEF;
 	cfg->max_children = CLI_MAXCHILD_DEF;
 #ifdef __linux__

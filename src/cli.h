@@ -15,6 +15,7 @@
 #define CLI_BUFSZ_MAX		(64 * 1024 * 1024)
 #define CLI_STALL_MS_DEF	(10 * 1000)
 #define CLI_CONNECT_MS_DEF	(10 * 1000)
+#define CLI_DRAIN_MS_DEF	(60 * 1000)
 #define CLI_SECS_MAX_MS		(86400LL * 1000)
 #define CLI_CONNECT_MS_MAX	(3600LL * 1000)
 #define CLI_SPARE_DEF		8
@@ -38,6 +39,7 @@ struct config {
 	size_t		 bufsize;	/* bytes per direction */
 	int64_t		 stall_ms;	/* no write progress: abort the pair */
 	int64_t		 connect_ms;	/* per destination address */
+	int64_t		 drain_ms;	/* SIGTERM: then end open pairs; 0: never */
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
 	int		 splice;	/* Linux: relay through pipes */

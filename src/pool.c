@@ -60,6 +60,7 @@ struct pool {
 	int64_t		 hold_until;	/* no spawning before this */
 	int64_t		 backoff_ms;
 	int64_t		 retire_at;	/* next retire signal resend */
+	int64_t		 drain_until;	/* stopping: end open pairs then */
 	int64_t		 warned_fork, warned_limit, warned_hold;
 	int		 at_limit;
 	int64_t		 window_start;	/* the accept-rate window (see target) */
@@ -219,6 +220,15 @@ signal_all(enum slot_state st, int sig)
 			(void)kill(P->slots[i].pid, sig);
 }
 
+/* Ask every open pair to end now (a busy child aborts its pair). */
+static void
+end_pairs(void)
+{
+	P->stopping = 2;
+	signal_all(SLOT_BUSY, SIGTERM);
+	signal_all(SLOT_RETIRING, SIGTERM);
+}
+
 /* Roll the accept-rate window forward to now. */
 static void
 window_roll(int64_t now)
@@ -273,6 +283,12 @@ adjust(int64_t now)
 	if (P->stopping) {
 		if (idle > 0)
 			retire(idle, now);
+		if (P->stopping == 1 && P->drain_until != 0 &&
+		    now >= P->drain_until && P->count[SLOT_BUSY] > 0) {
+			log_msg(LOGL_INFO, "drain timeout: ending %u open "
+			    "pair(s)", P->count[SLOT_BUSY]);
+			end_pairs();
+		}
 		return;
 	}
 	spare = target(now);
@@ -437,19 +453,20 @@ status_check(int64_t now)
 static void
 stop(int sig)
 {
+	int64_t now = util_now_ms();
 	int i;
 
 	if (P->stopping == 0) {
 		P->stopping = 1;
+		if (P->cfg->drain_ms > 0)
+			P->drain_until = now + P->cfg->drain_ms;
 		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
 		    "pair(s) to finish", sig_name(sig), P->count[SLOT_BUSY]);
-		tell("STOPPING=1\n", util_now_ms());
+		tell("STOPPING=1\n", now);
 	} else if (P->stopping == 1) {
-		P->stopping = 2;
 		log_msg(LOGL_INFO, "%s again: ending %u open pair(s)",
 		    sig_name(sig), P->count[SLOT_BUSY]);
-		signal_all(SLOT_BUSY, SIGTERM);
-		signal_all(SLOT_RETIRING, SIGTERM);
+		end_pairs();
 	}
 	/* Idle children still hold the listener: they leave in adjust(). */
 	for (i = 0; i < P->nlfd; i++)
@@ -558,6 +575,9 @@ next_timeout(struct timespec *ts, int64_t now)
 	}
 	if (P->status_due && (t == -1 || P->status_at < t))
 		t = P->status_at;
+	if (P->stopping == 1 && P->drain_until != 0 &&
+	    P->count[SLOT_BUSY] > 0 && (t == -1 || P->drain_until < t))
+		t = P->drain_until;
 	if (t == -1)
 		return NULL;
 	t = t > now ? t - now : 0;
