@@ -5,6 +5,10 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# systemd reads units from /usr/local/lib/systemd/system as well as from
+# /usr/lib/systemd/system, so the default follows PREFIX.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 CC ?= cc
@@ -19,7 +23,8 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
 SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/sig.c src/pool.c \
 	src/spawn.c src/child.c src/activate.c src/notify.c src/relay.c \
-	src/relay_io.c src/netio.c src/log.c src/util.c
+	src/relay_io.c src/netio.c src/log.c src/util.c src/scoreboard.c \
+	src/title.c
 OBJS = $(SRCS:.c=.o)
 
 PROGS_SRC = $(wildcard tests/progs/*.c)
@@ -96,13 +101,36 @@ bench:
 bench-quick:
 	@tests/bench/run.sh --quick $(BENCHFLAGS)
 
+# systemd units (systemd/README.md).  The services name the binary and
+# the environment file by their installed paths, without DESTDIR, so
+# they are rendered from their .in files here.  The environment file
+# holds the user's destination: install never replaces it, and
+# uninstall removes it only as it was installed.
+UNITS = systemd/tcpproxy.socket systemd/tcpproxy-accept.socket
+UNITS_IN = tcpproxy.service tcpproxy-accept@.service
+ENVFILE = $(SYSCONFDIR)/default/tcpproxy
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/tcpproxy
 	install -m 644 src/tcpproxy.1 $(DESTDIR)$(MANDIR)/man1/tcpproxy.1
+	install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(UNITS_IN); do \
+		$(SUBST) systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	test -e $(DESTDIR)$(ENVFILE) || \
+		install -m 644 systemd/tcpproxy.default $(DESTDIR)$(ENVFILE)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tcpproxy $(DESTDIR)$(MANDIR)/man1/tcpproxy.1
+	rm -f $(UNITS:systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
+		$(UNITS_IN:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
+	if cmp -s systemd/tcpproxy.default $(DESTDIR)$(ENVFILE); then \
+		rm -f $(DESTDIR)$(ENVFILE); \
+	fi
 
 dist:
 	rm -rf tcpproxy-$(VERSION) tcpproxy-$(VERSION).tar.gz

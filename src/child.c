@@ -23,6 +23,7 @@
 #include "netio.h"
 #include "relay_io.h"
 #include "sig.h"
+#include "title.h"
 #include "util.h"
 #include "child.h"
 
@@ -35,6 +36,8 @@ enum reason {
 	R_UNREACHABLE,	/* destination could not be reached */
 	R_TIMEOUT,	/* connecting took longer than --connect-timeout */
 	R_SIGNAL,	/* SIGTERM or SIGINT ended the pair */
+	R_MAXTIME,	/* --pair-max-seconds */
+	R_MAXBYTES,	/* --pair-max-bytes */
 	R_INTERNAL	/* a resource ran out, or a bug */
 };
 
@@ -46,6 +49,8 @@ static const char *const reason_name[] = {
 	[R_UNREACHABLE] = "unreachable",
 	[R_TIMEOUT] = "timeout",
 	[R_SIGNAL] = "signal",
+	[R_MAXTIME] = "max-time",
+	[R_MAXBYTES] = "max-bytes",
 	[R_INTERNAL] = "internal",
 };
 
@@ -139,8 +144,10 @@ relay_reason(struct pair *p, enum relay_io_res res)
 	const struct relay *r = &p->relay;
 	int d;
 
-	if (res == RELAY_IO_SIGNAL) {
-		p->reason = R_SIGNAL;
+	if (res == RELAY_IO_SIGNAL || res == RELAY_IO_MAXTIME ||
+	    res == RELAY_IO_MAXBYTES) {
+		p->reason = res == RELAY_IO_SIGNAL ? R_SIGNAL :
+		    res == RELAY_IO_MAXTIME ? R_MAXTIME : R_MAXBYTES;
 		return;
 	}
 	if (res == RELAY_IO_ERROR) {
@@ -183,7 +190,8 @@ close_pair(const int fd[2], enum reason reason)
 	int s;
 
 	for (s = 0; s < 2; s++) {
-		if (reason == R_STALL || reason == R_SIGNAL)
+		if (reason == R_STALL || reason == R_SIGNAL ||
+		    reason == R_MAXTIME || reason == R_MAXBYTES)
 			netio_abort(fd[s]);
 		else
 			(void)close(fd[s]);
@@ -196,6 +204,8 @@ exit_status(enum reason reason, int err)
 	switch (reason) {
 	case R_EOF:
 	case R_SIGNAL:
+	case R_MAXTIME:
+	case R_MAXBYTES:
 		return CHILD_EXIT_SERVED;
 	case R_INTERNAL:
 		return netio_resource_err(err) ? CHILD_EXIT_SICK :
@@ -211,8 +221,9 @@ exit_status(enum reason reason, int err)
  */
 void
 child_serve(const struct config *cfg, const struct dest *dest, int cfd,
-    const struct sockaddr *peer, socklen_t peerlen)
+    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
 {
+	struct relay_io_cfg rc;
 	struct pair p;
 	enum relay_io_res res;
 	int fd[2], err;
@@ -221,6 +232,8 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 	p.start = util_now_ms();
 	relay_init(&p.relay, 1, 0);	/* zero counters if we never relay */
 	netio_fmtaddr(peer, peerlen, p.client, sizeof(p.client));
+	sb_client(sb, p.client, p.start);
+	title_set("connect", p.client, (const char *)NULL);
 	p.upstream[0] = '-';	/* no snprintf(): see netio_fmtaddr() */
 	fd[RELAY_CLIENT] = cfd;
 	if (netio_fd_ok(cfd) == -1) {
@@ -251,8 +264,17 @@ child_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		_exit(exit_status(p.reason, err));
 	}
 	netio_nodelay(fd[RELAY_UPSTREAM]);
-	res = relay_io_run(fd, cfg->bufsize, cfg->stall_ms, cfg->splice,
-	    &p.relay);
+	sb_upstream(sb, p.upstream);
+	title_set("relay", p.client, " > ", p.upstream, (const char *)NULL);
+	rc.bufsize = cfg->bufsize;
+	rc.stall_ms = cfg->stall_ms;
+	rc.splice = cfg->splice;
+	rc.end_at = cfg->pair_max_ms != 0 ? p.start + cfg->pair_max_ms : 0;
+	rc.max_bytes = cfg->pair_max_bytes;
+	rc.sb = sb;
+	rc.client = p.client;
+	rc.upstream = p.upstream;
+	res = relay_io_run(fd, &rc, &p.relay);
 	err = errno;
 	relay_reason(&p, res);
 	close_pair(fd, p.reason);
@@ -398,6 +420,7 @@ child_run(const struct child_ctx *ctx)
 	int cfd, i;
 
 	setup_signals(ctx);
+	title_set("idle", (const char *)NULL);
 	cfd = take_client(ctx, &ss, &len);
 	report_taken(ctx);
 	/*
@@ -408,7 +431,8 @@ child_run(const struct child_ctx *ctx)
 	sig_ignore(SIGUSR2);
 	for (i = 0; i < ctx->nlfd; i++)
 		(void)close(ctx->lfds[i]);
-	child_serve(ctx->cfg, ctx->dest, cfd, (struct sockaddr *)&ss, len);
+	child_serve(ctx->cfg, ctx->dest, cfd, (struct sockaddr *)&ss, len,
+	    ctx->sb);
 }
 
 /*
@@ -428,5 +452,5 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 		memset(&ss, 0, sizeof(ss));
 		len = 0;
 	}
-	child_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len);
+	child_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "dest.h"
+#include "scoreboard.h"
 
 /* A child's exit status tells the master how to go on. */
 enum child_exit {
@@ -39,6 +40,7 @@ struct child_ctx {
 	uint32_t		 slot;		/* our slot and its generation */
 	uint32_t		 gen;
 	pid_t			 master;
+	struct sb_slot		*sb;		/* our scoreboard slot, or NULL */
 };
 
 /*
@@ -51,10 +53,11 @@ void	child_run(const struct child_ctx *) __attribute__((noreturn));
 
 /*
  * Serve the one connected client cfd (non-blocking, close-on-exec) and
- * exit.  SIGTERM and SIGINT must be caught and blocked (sig_init).
+ * exit, showing progress in scoreboard slot sb (NULL: none).  SIGTERM and
+ * SIGINT must be caught and blocked (sig_init).
  */
 void	child_serve(const struct config *, const struct dest *, int cfd,
-	    const struct sockaddr *peer, socklen_t peerlen)
+	    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
 	    __attribute__((noreturn));
 
 /*

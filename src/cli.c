@@ -22,6 +22,9 @@
 #define OPT_SYSTEMD	259
 #define OPT_INETD	260
 #define OPT_DRAIN	261
+#define OPT_MAXSECS	262
+#define OPT_MAXBYTES	263
+#define OPT_STATUS	264
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
@@ -41,10 +44,16 @@ static const char usage_text[] =
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
+"      --pair-max-bytes=BYTES  abort a pair once it relayed BYTES both ways\n"
+"                              together (suffix k, m or g; default no limit)\n"
+"      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
+"                              (default no limit)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
 "      --standalone            listen on listen-port; ignore passed sockets\n"
+"      --status[=PID]          print the live pairs of the running tcpproxy\n"
+"                              (the only one, or master PID) and exit\n"
 "      --systemd               use the sockets systemd passes (LISTEN_FDS)\n"
 "      --inetd                 use the socket inetd passes on standard input\n"
 "      --syslog                log to syslog instead of standard error\n"
@@ -63,9 +72,12 @@ static const struct option longopts[] = {
 	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
+	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
+	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
+	{ "status",		optional_argument,	NULL, OPT_STATUS },
 	{ "systemd",		no_argument,		NULL, OPT_SYSTEMD },
 	{ "inetd",		no_argument,		NULL, OPT_INETD },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
@@ -137,6 +149,16 @@ opt_value(int c, const char *arg, struct config *cfg)
 		if ((e = util_parse_secs(arg, 1, CLI_SECS_MAX_MS,
 		    &cfg->stall_ms)) != UTIL_OK)
 			bad_value(what, arg, e, "0.001-86400");
+		break;
+	case OPT_MAXSECS:
+		if ((e = util_parse_secs(arg, 1, CLI_SECS_MAX_MS * 365,
+		    &cfg->pair_max_ms)) != UTIL_OK)
+			bad_value(what, arg, e, "0.001-31536000");
+		break;
+	case OPT_MAXBYTES:
+		if ((e = util_parse_size(arg, 1, CLI_PAIRBYTES_MAX,
+		    &cfg->pair_max_bytes)) != UTIL_OK)
+			bad_value(what, arg, e, "1-1048576g");
 		break;
 	case OPT_DRAIN:
 		if ((e = util_parse_secs(arg, 0, CLI_SECS_MAX_MS,
@@ -306,6 +328,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		case OPT_SYSLOG:
 			cfg->syslog = 1;
 			break;
+		case OPT_STATUS:
+			cfg->status = 1;
+			cfg->status_pid = optarg;
+			break;
 		case OPT_STANDALONE:
 		case OPT_SYSTEMD:
 		case OPT_INETD:
@@ -329,6 +355,12 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	free(saved);
 	free(marks);
 
+	if (cfg->status) {
+		if (argc - optind > 0)
+			cli_usage_error("--status takes no arguments: '%s'",
+			    argv[optind]);
+		return;
+	}
 	if (argc - optind < 2 || (argc - optind < 3 &&
 	    cfg->mode == CLI_MODE_STANDALONE))
 		cli_usage_error("missing arguments: expected destination-host "

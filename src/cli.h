@@ -21,6 +21,7 @@
 #define CLI_SPARE_DEF		8
 #define CLI_MAXCHILD_DEF	4096
 #define CLI_MAXCHILD_MAX	1000000
+#define CLI_PAIRBYTES_MAX	(1ULL << 50)	/* 1048576g */
 
 /* Where the listening socket comes from. */
 enum cli_mode {
@@ -40,11 +41,15 @@ struct config {
 	int64_t		 stall_ms;	/* no write progress: abort the pair */
 	int64_t		 connect_ms;	/* per destination address */
 	int64_t		 drain_ms;	/* SIGTERM: then end open pairs; 0: never */
+	int64_t		 pair_max_ms;	/* a pair's longest life; 0: no limit */
+	uint64_t	 pair_max_bytes; /* a pair's most bytes; 0: no limit */
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
 	int		 splice;	/* Linux: relay through pipes */
 	int		 syslog;	/* log to syslog, not stderr */
 	enum cli_mode	 mode;
+	int		 status;	/* --status: print the scoreboard */
+	const char	*status_pid;	/* --status=PID, or NULL */
 	enum log_level	 loglevel;
 };
 

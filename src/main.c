@@ -17,6 +17,8 @@
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
+#include "scoreboard.h"
+#include "title.h"
 
 int
 main(int argc, char **argv)
@@ -32,7 +34,10 @@ main(int argc, char **argv)
 	 * binary is called (tcpproxy-asan, a renamed copy). */
 	program_invocation_short_name = "tcpproxy";
 #endif
+	title_init(argc, argv);		/* before anything keeps argv */
 	cli_parse(argc, argv, &cfg);
+	if (cfg.status)
+		return sb_print_status(cfg.status_pid);
 	log_init(cfg.loglevel);
 	activate(&cfg, &act);
 	if (act.kind == ACT_NONE && cfg.listen_port == NULL)

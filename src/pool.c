@@ -6,8 +6,8 @@
  * pause spawning after a failure, retire idle children that are not
  * needed.  The master never sleeps, never touches client data and stays
  * small, because every fork() copies its page tables.
- * Calls spawn, child (in the forked child only), sig, dest, notify, netio,
- * log, util.
+ * Calls spawn, child (in the forked child only), sig, dest, notify,
+ * scoreboard, title, netio, log, util.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -26,9 +26,11 @@
 #include "child.h"
 #include "log.h"
 #include "notify.h"
+#include "scoreboard.h"
 #include "netio.h"
 #include "sig.h"
 #include "spawn.h"
+#include "title.h"
 #include "util.h"
 #include "pool.h"
 
@@ -156,6 +158,7 @@ child_main(const void *p)
 	const struct birth *b = p;
 
 	(void)close(b->statusr);
+	sb_child_close();
 	child_run(&b->ctx);
 }
 
@@ -180,7 +183,11 @@ spawn(unsigned n, int64_t now)
 		b.ctx.statusfd = P->statusw;
 		b.ctx.slot = (uint32_t)i;
 		b.ctx.gen = P->gen;
+		b.ctx.sb = sb_slot((unsigned)i);
+		/* Before the child can write its own state there. */
+		sb_master_set((unsigned)i, 0, SB_IDLE);
 		if ((pid = spawn_child(child_main, &b, sizeof(b))) == -1) {
+			sb_master_set((unsigned)i, 0, SB_FREE);
 			P->fork_failed++;
 			log_limited(&P->warned_fork, POOL_WARN_MS, LOGL_WARN,
 			    "fork: %s", strerror(errno));
@@ -189,6 +196,7 @@ spawn(unsigned n, int64_t now)
 		}
 		P->slots[i].pid = pid;
 		P->slots[i].gen = P->gen;
+		sb_master_set((unsigned)i, (int32_t)pid, SB_NSTATES);
 		set_state((unsigned)i, SLOT_IDLE);
 		P->spawned++;
 	}
@@ -376,6 +384,7 @@ reap(int64_t now)
 		}
 		was = P->slots[i].state;
 		set_state((unsigned)i, SLOT_FREE);
+		sb_master_set((unsigned)i, 0, SB_FREE);
 		judge(pid, was, st, now);
 	}
 }
@@ -663,6 +672,9 @@ setup(const struct config *cfg, const struct dest *dest, int *lfds,
 	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP) |
 	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD), 1) == -1)
 		return -1;
+	if (sb_create(cfg->max_children) == -1)
+		log_msg(LOGL_WARN, "no scoreboard (--status will not work): "
+		    "%s", strerror(errno));
 	/* A stray retire signal (our children's) must not kill the master. */
 	sig_ignore(SIGUSR2);
 	if (netio_fd_ok(P->statusr) == -1)
@@ -695,6 +707,8 @@ announce(void)
 	log_msg(LOGL_INFO, "listening on %s, forwarding to %s port %s (%s); "
 	    "%u spare, at most %u children", names, host, P->cfg->dest_port,
 	    addrs, P->cfg->spare, P->cfg->max_children);
+	title_set("master", names, " > ", host, ":", P->cfg->dest_port,
+	    (const char *)NULL);
 }
 
 /* The master's loop, until stopped and every child is reaped. */

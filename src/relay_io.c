@@ -8,7 +8,9 @@
  * is copied to user space; elsewhere, or where a socket cannot splice, a
  * buffer per direction, allocated after the client arrived so that idle
  * children touch no buffer page.
- * Calls relay, netio, sig and util.
+ * It also enforces the pair's limits (time, bytes) and reports progress to
+ * the scoreboard and the process title.  Calls relay, scoreboard, title,
+ * netio, sig and util.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -18,10 +20,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "netio.h"
 #include "sig.h"
+#include "title.h"
 #include "util.h"
 #include "relay_io.h"
 
@@ -33,6 +37,9 @@ struct io {
 	char		*buf[RELAY_NDIR];	/* copy: one per direction */
 	size_t		 bufsize;
 	int		 internal;		/* a BUG outcome was seen */
+	const struct relay_io_cfg *cfg;
+	uint64_t	 shown;			/* bytes the scoreboard has */
+	int		 draining;		/* scoreboard says so */
 };
 
 static int
@@ -206,6 +213,9 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 		if (io->fd[d] > maxfd)
 			maxfd = io->fd[d];
 	}
+	if (io->cfg->end_at != 0 && (w.deadline == -1 ||
+	    io->cfg->end_at < w.deadline))
+		w.deadline = io->cfg->end_at;
 	if (w.deadline != -1) {
 		left = w.deadline - util_now_ms();
 		if (left < 0)
@@ -217,9 +227,43 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 	return pselect(maxfd + 1, rset, wset, NULL, tsp, sig_waitmask());
 }
 
+/* The scoreboard's view, when something changed; stack-light. */
+static void
+report(struct io *io, int64_t now)
+{
+	const struct relay *r = io->r;
+	uint64_t up = r->dir[RELAY_UP].nout, down = r->dir[RELAY_DOWN].nout;
+
+	if (up + down != io->shown) {
+		io->shown = up + down;
+		sb_counts(io->cfg->sb, up, down, now);
+	}
+	if (!io->draining && (r->dir[RELAY_UP].eof || r->dir[RELAY_DOWN].eof)) {
+		io->draining = 1;
+		sb_state(io->cfg->sb, SB_DRAINING);
+		title_set("drain", io->cfg->client, " > ", io->cfg->upstream,
+		    (const char *)NULL);
+	}
+}
+
+/* --pair-max-seconds and --pair-max-bytes. */
+static enum relay_io_res
+limits(const struct io *io, int64_t now)
+{
+	const struct relay *r = io->r;
+
+	if (io->cfg->end_at != 0 && now >= io->cfg->end_at)
+		return RELAY_IO_MAXTIME;
+	if (io->cfg->max_bytes != 0 && r->dir[RELAY_UP].nout +
+	    r->dir[RELAY_DOWN].nout >= io->cfg->max_bytes)
+		return RELAY_IO_MAXBYTES;
+	return RELAY_IO_DONE;
+}
+
 static enum relay_io_res
 loop(struct io *io)
 {
+	enum relay_io_res lim;
 	fd_set rset, wset;
 	int64_t now;
 	int d;
@@ -245,6 +289,9 @@ loop(struct io *io)
 			errno = EINVAL;
 			return RELAY_IO_ERROR;
 		}
+		report(io, now);
+		if ((lim = limits(io, now)) != RELAY_IO_DONE)
+			return lim;
 		relay_on_time(io->r, now);
 	}
 }
@@ -281,18 +328,19 @@ open_pipes(struct io *io)
  * signal arrives.
  */
 enum relay_io_res
-relay_io_run(const int fd[2], size_t bufsize, int64_t stall_ms,
-    int use_splice, struct relay *r)
+relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
+    struct relay *r)
 {
 	struct io io;
 	enum relay_io_res res;
 
-	relay_init(r, bufsize, stall_ms);
+	relay_init(r, cfg->bufsize, cfg->stall_ms);
+	memset(&io, 0, sizeof(io));
 	io.r = r;
 	io.fd = fd;
-	io.bufsize = bufsize;
-	io.internal = 0;
-	io.splice = use_splice && open_pipes(&io) == 0;
+	io.cfg = cfg;
+	io.bufsize = cfg->bufsize;
+	io.splice = cfg->splice && open_pipes(&io) == 0;
 	if (!io.splice && open_buffers(&io) == -1) {
 		relay_abort(r);
 		return RELAY_IO_ERROR;

@@ -67,7 +67,7 @@ util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 /*
- * util_parse_size: a decimal integer with an optional k or m suffix
+ * util_parse_size: a decimal integer with an optional k, m or g suffix
  * (powers of 1024), in [min, max] after scaling.
  */
 enum util_perr
@@ -82,6 +82,8 @@ util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		mul = 1024;
 	else if (*p == 'm' || *p == 'M')
 		mul = 1024 * 1024;
+	else if (*p == 'g' || *p == 'G')
+		mul = 1024 * 1024 * 1024;
 	if (mul != 1)
 		p++;
 	if (*p != '\0')

@@ -1,0 +1,66 @@
+/*
+ * scoreboard.h: a live view of every child, in memory shared by the
+ * master and its children, and readable by `tcpproxy --status`.
+ */
+#ifndef TCPPROXY_SCOREBOARD_H
+#define TCPPROXY_SCOREBOARD_H
+
+#include <stdint.h>
+
+/* What a slot's child is doing; written by its owner only (see .c). */
+enum sb_state {
+	SB_FREE = 0,		/* no child */
+	SB_IDLE,		/* waiting in accept() */
+	SB_CONNECTING,		/* has a client, connecting upstream */
+	SB_RELAYING,		/* relaying both ways */
+	SB_DRAINING,		/* one direction has ended, the other flows */
+	SB_NSTATES
+};
+
+#define SB_ADDRLEN	56	/* "[v6 address]:port", cut if longer */
+
+struct sb_slot {
+	uint32_t	 seq;		/* odd while the child writes */
+	uint32_t	 state;		/* enum sb_state */
+	int32_t		 pid;		/* written by the master */
+	uint32_t	 pad;
+	int64_t		 start;		/* CLOCK_MONOTONIC ms: accepted */
+	int64_t		 progress;	/* ... ms: last write progress */
+	uint64_t	 up;		/* bytes delivered client -> upstream */
+	uint64_t	 down;		/* bytes delivered upstream -> client */
+	char		 client[SB_ADDRLEN];
+	char		 upstream[SB_ADDRLEN];
+};
+
+/*
+ * Create the scoreboard for nslots children (the master, before the first
+ * fork).  -1 with errno if it cannot be had; the pool runs without one.
+ */
+int	sb_create(unsigned nslots);
+
+/* Slot i, or NULL when there is no scoreboard. */
+struct sb_slot *sb_slot(unsigned i);
+
+/* In a child: close the descriptor; the mapping stays. */
+void	sb_child_close(void);
+
+/* The master's mirror of its slot table. */
+void	sb_master_set(unsigned i, int32_t pid, enum sb_state);
+
+/* A child's own slot (NULL: none; every call then does nothing). */
+void	sb_client(struct sb_slot *, const char *client, int64_t now);
+void	sb_upstream(struct sb_slot *, const char *upstream);
+void	sb_state(struct sb_slot *, enum sb_state);
+void	sb_counts(struct sb_slot *, uint64_t up, uint64_t down,
+	    int64_t progress);
+
+/* The name of a state, as --status prints it. */
+const char *sb_state_name(uint32_t);
+
+/*
+ * tcpproxy --status[=PID]: print the live pairs of the running instance
+ * (the only one, or the master PID) on stdout and return the exit status.
+ */
+int	sb_print_status(const char *pid);
+
+#endif /* TCPPROXY_SCOREBOARD_H */
