@@ -70,6 +70,7 @@ struct pool {
 	unsigned	 taken_last;	/* clients taken in the previous one */
 	unsigned	 last_target;	/* what target() said last time */
 	uint64_t	 spawned, served, failed, fork_failed;
+	uint64_t	 bytes_up, bytes_down;	/* of pairs that ended */
 	int64_t		 status_at;	/* no systemd STATUS= before this */
 	int		 status_due;	/* counts changed since the last one */
 	unsigned	 status_busy, status_idle;
@@ -363,6 +364,17 @@ judge(pid_t pid, enum slot_state was, int st, int64_t now)
 		hold(now, "an idle child died");
 }
 
+/* What a reaped child relayed, from its scoreboard slot, before reuse. */
+static void
+count_bytes(unsigned i)
+{
+	uint64_t up, down;
+
+	sb_master_counts(i, &up, &down);
+	P->bytes_up += up;
+	P->bytes_down += down;
+}
+
 /* Reap every child that has ended: one SIGCHLD may stand for many. */
 static void
 reap(int64_t now)
@@ -384,6 +396,7 @@ reap(int64_t now)
 		}
 		was = P->slots[i].state;
 		set_state((unsigned)i, SLOT_FREE);
+		count_bytes((unsigned)i);
 		sb_master_set((unsigned)i, 0, SB_FREE);
 		judge(pid, was, st, now);
 	}
@@ -543,9 +556,11 @@ static void
 report(void)
 {
 	log_msg(LOGL_INFO, "pool: %u idle, %u busy, %u retiring; %llu pairs "
-	    "served, %llu failed; %llu children forked, %llu fork failures",
+	    "served, %llu failed; %llu bytes up, %llu down in ended pairs; "
+	    "%llu children forked, %llu fork failures",
 	    P->count[SLOT_IDLE], P->count[SLOT_BUSY], P->count[SLOT_RETIRING],
 	    (unsigned long long)P->served, (unsigned long long)P->failed,
+	    (unsigned long long)P->bytes_up, (unsigned long long)P->bytes_down,
 	    (unsigned long long)P->spawned, (unsigned long long)P->fork_failed);
 }
 

@@ -118,9 +118,22 @@ sb_master_set(unsigned i, int32_t pid, enum sb_state state)
 
 	if (s == NULL)
 		return;
+	if (state == SB_IDLE) {		/* no counts left from the last one */
+		s->up = s->down = 0;
+		s->client[0] = s->upstream[0] = '\0';
+	}
 	if (state != SB_NSTATES)
 		__atomic_store_n(&s->state, (uint32_t)state, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->pid, pid, __ATOMIC_RELEASE);
+}
+
+void
+sb_master_counts(unsigned i, uint64_t *up, uint64_t *down)
+{
+	struct sb_slot *s = sb_slot(i);
+
+	*up = s != NULL ? __atomic_load_n(&s->up, __ATOMIC_ACQUIRE) : 0;
+	*down = s != NULL ? __atomic_load_n(&s->down, __ATOMIC_ACQUIRE) : 0;
 }
 
 static void

@@ -47,6 +47,9 @@ void	sb_child_close(void);
 /* The master's mirror of its slot table. */
 void	sb_master_set(unsigned i, int32_t pid, enum sb_state);
 
+/* Bytes slot i's child relayed (the master, once it has reaped it). */
+void	sb_master_counts(unsigned i, uint64_t *up, uint64_t *down);
+
 /* A child's own slot (NULL: none; every call then does nothing). */
 void	sb_client(struct sb_slot *, const char *client, int64_t now);
 void	sb_upstream(struct sb_slot *, const char *upstream);
