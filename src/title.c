@@ -61,6 +61,7 @@ title_init(int argc, char **argv)
 	environ = env;
 	for (i = 0; i < argc; i++)
 		argv[i] = args[i];
+	free(args);
 #ifdef __GLIBC__
 	program_invocation_name = argv[0];
 #endif
