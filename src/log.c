@@ -137,6 +137,33 @@ log_syslog_open(void)
 	return 0;
 }
 
+/*
+ * log_stdio_inetd: inetd hands a server the connection as stdin, stdout
+ * and stderr.  Anything written to stderr would then reach the client, so
+ * before anything can be, stderr becomes a datagram socket to syslog
+ * (/dev/null if there is none), line-buffered so that each message of
+ * err(3) or a usage error is one datagram.  Returns 1 if it did so.
+ */
+int
+log_stdio_inetd(void)
+{
+	struct stat in, er;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &in) == -1 || !S_ISSOCK(in.st_mode) ||
+	    fstat(STDERR_FILENO, &er) == -1 || in.st_dev != er.st_dev ||
+	    in.st_ino != er.st_ino)
+		return 0;
+	if ((fd = syslog_connect()) == -1)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd != -1 && fd != STDERR_FILENO) {
+		(void)dup2(fd, STDERR_FILENO);
+		(void)close(fd);
+	}
+	(void)setvbuf(stderr, NULL, _IOLBF, 0);
+	return 1;
+}
+
 /* One line to syslog; reconnect once if the daemon was restarted. */
 static void
 syslog_send(const char *buf, size_t len)

@@ -30,6 +30,12 @@ void	log_init(enum log_level level);
  */
 int	log_syslog_open(void);
 
+/*
+ * If stderr is the socket on stdin (inetd), point it at syslog before
+ * anything is written there; 1 if so.  Call first thing.
+ */
+int	log_stdio_inetd(void);
+
 /* One line at level; a trailing newline is added. */
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

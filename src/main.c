@@ -27,13 +27,14 @@ main(int argc, char **argv)
 	struct config cfg;
 	struct dest dest;
 	char host[256];
-	int lfds[LISTEN_MAX], nlfd = 0, rc;
+	int lfds[LISTEN_MAX], nlfd = 0, rc, inetd_stdio;
 
 #ifdef __GLIBC__
 	/* err(3) says "tcpproxy:" like every other message, whatever the
 	 * binary is called (tcpproxy-asan, a renamed copy). */
 	program_invocation_short_name = "tcpproxy";
 #endif
+	inetd_stdio = log_stdio_inetd();	/* before any message */
 	title_init(argc, argv);		/* before anything keeps argv */
 	cli_parse(argc, argv, &cfg);
 	if (cfg.status)
@@ -44,8 +45,8 @@ main(int argc, char **argv)
 		cli_usage_error("missing listen-port, and no socket was passed "
 		    "by systemd or inetd");
 	/* inetd's stderr was the client: syslog, or no log at all. */
-	if ((cfg.syslog || act.stdio) && log_syslog_open() == -1 &&
-	    cfg.syslog)
+	if ((cfg.syslog || act.stdio || inetd_stdio) &&
+	    log_syslog_open() == -1 && cfg.syslog)
 		err(1, "cannot log to syslog (/dev/log)");
 	notify_init();
 	if ((rc = dest_resolve(cfg.dest_host, cfg.dest_port, &dest)) != 0) {
