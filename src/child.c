@@ -448,6 +448,10 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 		log_msg(LOGL_ERROR, "signal setup: %s", strerror(errno));
 		_exit(CHILD_EXIT_SICK);
 	}
+	/* What a pool's master would take: nothing to do for one pair. */
+	sig_ignore(SIGHUP);
+	sig_ignore(SIGUSR1);
+	sig_ignore(SIGUSR2);
 	if (getpeername(cfd, (struct sockaddr *)&ss, &len) == -1) {
 		memset(&ss, 0, sizeof(ss));
 		len = 0;

@@ -28,6 +28,8 @@ extern char	**environ;
  */
 static char	*area;		/* the old argv and environment strings */
 static size_t	 area_len;
+/* The copies, still reachable once unsetenv() drops them from environ. */
+static char	**env_copies;
 
 /*
  * title_init: copy argv and the environment to the heap and keep the
@@ -52,8 +54,10 @@ title_init(int argc, char **argv)
 	args = calloc((size_t)argc, sizeof(*args));
 	if (env == NULL || args == NULL)
 		return;			/* no titles, no harm */
+	if ((env_copies = calloc((size_t)n + 1, sizeof(*env))) == NULL)
+		return;
 	for (i = 0; i < n; i++)
-		if ((env[i] = strdup(environ[i])) == NULL)
+		if ((env[i] = env_copies[i] = strdup(environ[i])) == NULL)
 			return;
 	for (i = 0; i < argc; i++)
 		if ((args[i] = strdup(argv[i])) == NULL)
