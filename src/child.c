@@ -106,16 +106,26 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
     struct pair *p)
 {
 	const struct dest_addr *a;
+	int64_t deadline, end_at;
 	int i, fd, rc, err = EHOSTUNREACH;
 
+	/* --pair-max-seconds counts from the client's arrival, connect too. */
+	end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
 	for (i = 0; i < dest->n; i++) {
 		a = &dest->addr[i];
 		netio_fmtaddr((const struct sockaddr *)&a->ss, a->len,
 		    p->upstream, sizeof(p->upstream));
+		deadline = util_now_ms() + cfg->connect_ms;
+		if (end_at != 0 && end_at < deadline)
+			deadline = end_at;
 		rc = netio_connect((const struct sockaddr *)&a->ss, a->len,
-		    util_now_ms() + cfg->connect_ms, sig_waitmask(), &fd);
+		    deadline, sig_waitmask(), &fd);
 		if (rc == NETIO_OK)
 			return fd;
+		if (end_at != 0 && util_now_ms() >= end_at) {
+			p->reason = R_MAXTIME;
+			return -1;
+		}
 		if (rc == NETIO_WAKE &&
 		    (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT)))) {
 			p->reason = R_SIGNAL;
@@ -159,9 +169,15 @@ relay_reason(struct pair *p, enum relay_io_res res)
 	switch (r->end) {
 	case RELAY_END_WRITE:
 		p->reason = R_RESET;
+		/*
+		 * A side that reset shows it first to a read, and only then
+		 * to the write (EPIPE) or shutdown (ENOTCONN) that ended the
+		 * pair: the read's errno is the one that explains it.
+		 */
+		d = 1 - r->end_dir;
 		(void)snprintf(p->detail, sizeof(p->detail),
-		    "detail=%s side=%s", util_errname(r->end_err),
-		    side_name[1 - r->end_dir]);
+		    "detail=%s side=%s", util_errname(r->dir[d].rerr != 0 ?
+		    r->dir[d].rerr : r->end_err), side_name[d]);
 		return;
 	case RELAY_END_STALL:
 		p->reason = R_STALL;

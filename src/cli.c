@@ -287,6 +287,7 @@ void
 cli_parse(int argc, char **argv, struct config *cfg)
 {
 	char *marks, **saved;
+	uint64_t u;
 	int c, level = LOGL_INFO, spare_set = 0;
 
 	if ((marks = calloc((size_t)argc, 1)) == NULL ||
@@ -356,6 +357,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	free(marks);
 
 	if (cfg->status) {
+		if (cfg->status_pid != NULL && util_parse_uint(cfg->status_pid,
+		    1, 0x7fffffff, &u) != UTIL_OK)
+			cli_usage_error("--status: invalid process ID '%s'",
+			    cfg->status_pid);
 		if (argc - optind > 0)
 			cli_usage_error("--status takes no arguments: '%s'",
 			    argv[optind]);

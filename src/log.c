@@ -30,6 +30,7 @@ static enum log_level	log_level = LOGL_INFO;
 static int		log_journal;	/* stderr is journald's stream */
 static int		log_syslog = -1; /* socket to syslog, or -1 */
 static enum { ERR_OTHER, ERR_PIPE, ERR_SOCKET } log_errkind;
+static int		log_errfd = STDERR_FILENO; /* ERR_PIPE: non-blocking */
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us as stderr. */
 static int
@@ -64,6 +65,14 @@ log_init(enum log_level level)
 		else if (S_ISSOCK(st.st_mode))
 			log_errkind = ERR_SOCKET;
 	}
+	/*
+	 * A pipe or FIFO is opened again, non-blocking, through /proc: a
+	 * descriptor of our own, so the O_NONBLOCK we need does not change
+	 * the one we share with whoever started us.
+	 */
+	if (log_errkind == ERR_PIPE && (log_errfd = open("/proc/self/fd/2",
+	    O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		log_errfd = STDERR_FILENO;
 }
 
 /*
@@ -85,14 +94,17 @@ write_nowait(const char *buf, size_t len)
 			return n;
 		log_errkind = ERR_OTHER;
 	}
+	if (log_errkind == ERR_PIPE && log_errfd != STDERR_FILENO)
+		return write(log_errfd, buf, len);
 #ifdef RWF_NOWAIT
+	/* No /proc: per-write non-blocking, where the kernel has it. */
 	if (log_errkind == ERR_PIPE) {
 		iov.iov_base = (void *)(uintptr_t)buf;
 		iov.iov_len = len;
 		n = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
 		if (n != -1 || (errno != EOPNOTSUPP && errno != EINVAL))
 			return n;
-		log_errkind = ERR_OTHER;	/* an older kernel */
+		log_errkind = ERR_OTHER;
 	}
 #else
 	(void)iov;

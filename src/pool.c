@@ -704,7 +704,7 @@ announce(void)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	size_t n = 0;
-	int i;
+	int i, v6;
 
 	names[0] = '\0';
 	for (i = 0; i < P->nlfd && n + 2 < sizeof(names); i++) {
@@ -722,8 +722,9 @@ announce(void)
 	log_msg(LOGL_INFO, "listening on %s, forwarding to %s port %s (%s); "
 	    "%u spare, at most %u children", names, host, P->cfg->dest_port,
 	    addrs, P->cfg->spare, P->cfg->max_children);
-	title_set("master", names, " > ", host, ":", P->cfg->dest_port,
-	    (const char *)NULL);
+	v6 = strchr(host, ':') != NULL;	/* an IPv6 literal, bracketed */
+	title_set("master", names, " > ", v6 ? "[" : "", host, v6 ? "]" : "",
+	    ":", P->cfg->dest_port, (const char *)NULL);
 }
 
 /* The master's loop, until stopped and every child is reaped. */
