@@ -763,6 +763,11 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 		    strerror(errno));
 		return 1;
 	}
+	/*
+	 * Titles in the page a child starts on, not in the argv area: one
+	 * page fewer for every child.
+	 */
+	(void)title_move(spawn_title_area(), SPAWN_TITLE_MAX);
 	announce();
 	return spawn_run(master_loop, NULL);
 }

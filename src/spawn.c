@@ -114,16 +114,36 @@ trampoline(void)
 	loop_rc = loop_fn(loop_arg);
 }
 
+/* The children's stack region, made once; its highest byte + 1. */
+static char *
+child_stack(void)
+{
+	char *cstack;
+
+	if (child_top == NULL && (cstack = stack_map(CHILD_STACK, 0)) != NULL)
+		child_top = cstack + CHILD_STACK;
+	return child_top;
+}
+
+/*
+ * spawn_title_area: the top SPAWN_TITLE_MAX bytes of the children's
+ * stack, which every child writes anyway: a process title kept there
+ * costs a child no page of its own.
+ */
+char *
+spawn_title_area(void)
+{
+	return child_stack() != NULL ? child_top - SPAWN_TITLE_MAX : NULL;
+}
+
 int
 spawn_run(int (*fn)(void *), void *arg)
 {
-	char *mstack, *cstack;
+	char *mstack;
 
 	if ((mstack = stack_map(MASTER_STACK, 1)) == NULL ||
-	    (cstack = stack_map(CHILD_STACK, 0)) == NULL ||
-	    getcontext(&loop) == -1)
+	    child_stack() == NULL || getcontext(&loop) == -1)
 		return fn(arg);		/* correct, only less lean */
-	child_top = cstack + CHILD_STACK;
 	loop.uc_stack.ss_sp = mstack;
 	loop.uc_stack.ss_size = MASTER_STACK;
 	loop.uc_link = &caller;
@@ -160,9 +180,9 @@ spawn_child(void (*fn)(const void *), const void *ctx, size_t size)
 
 	if (!switched)
 		goto plain;
-	/* The context sits at the top of the child's stack, frames below. */
-	s = (struct start *)(child_top - SPAWN_ALIGN(sizeof(*s)) -
-	    SPAWN_ALIGN(size));
+	/* The context sits below the title, the child's frames below it. */
+	s = (struct start *)(child_top - SPAWN_TITLE_MAX -
+	    SPAWN_ALIGN(sizeof(*s)) - SPAWN_ALIGN(size));
 	s->fn = fn;
 	memcpy((char *)s + SPAWN_ALIGN(sizeof(*s)), ctx, size);
 	top = (char *)s - 64;
@@ -182,6 +202,12 @@ plain:
 }
 
 #else /* !SPAWN_CLONE */
+
+char *
+spawn_title_area(void)
+{
+	return NULL;
+}
 
 int
 spawn_run(int (*fn)(void *), void *arg)

@@ -10,6 +10,13 @@
 #include <stddef.h>
 
 #define SPAWN_ALIGN(n)	(((n) + 15) & ~(size_t)15)
+#define SPAWN_TITLE_MAX	128
+
+/*
+ * SPAWN_TITLE_MAX bytes in the page every child starts on, for its
+ * process title; NULL where children do not get a stack of their own.
+ */
+char	*spawn_title_area(void);
 
 /* Run fn(arg), the master's whole life, on a stack children never get. */
 int	spawn_run(int (*fn)(void *), void *arg);

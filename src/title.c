@@ -11,11 +11,14 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <linux/prctl.h>
+#include <fcntl.h>
 #endif
 
 #include "title.h"
@@ -75,6 +78,82 @@ title_init(int argc, char **argv)
 #else
 	(void)argc;
 	(void)argv;
+#endif
+}
+
+#if defined(__linux__) && defined(PR_SET_MM_MAP)
+/* Fields 26-28 and 45-51 of /proc/self/stat: where the kernel thinks
+ * the process's code, data, stack, arguments and environment are. */
+static int
+mm_fields(unsigned long long *f)
+{
+	char line[1024], *p, *end;
+	ssize_t n;
+	int fd, i;
+
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, line, sizeof(line) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	/* The name may hold spaces and parentheses: fields follow the last. */
+	if ((p = strrchr(line, ')')) == NULL)
+		return -1;
+	p += 2;
+	for (i = 3; i <= 51; i++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return -1;
+		f[i] = strtoull(p, &end, 10);
+		p = end;
+		while (*p != ' ' && *p != '\0')
+			p++;
+	}
+	return 0;
+}
+#endif
+
+/*
+ * title_move: make [buf, buf + len) the command line ps(1) shows, with
+ * PR_SET_MM_MAP (no privilege needed, unlike PR_SET_MM_ARG_START); -1 if
+ * the kernel says no, and titles stay where title_init() put them.
+ */
+int
+title_move(char *buf, size_t len)
+{
+#if defined(__linux__) && defined(PR_SET_MM_MAP)
+	struct prctl_mm_map m;
+	unsigned long long f[52];
+
+	if (buf == NULL || len < 2 || mm_fields(f) == -1)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.start_code = f[26];
+	m.end_code = f[27];
+	m.start_stack = f[28];
+	m.start_data = f[45];
+	m.end_data = f[46];
+	m.start_brk = f[47];
+	m.brk = (uintptr_t)sbrk(0);
+	m.arg_start = (uintptr_t)buf;
+	m.arg_end = (uintptr_t)buf + len;
+	m.env_start = f[50];
+	m.env_end = f[51];
+	m.exe_fd = (uint32_t)-1;
+	memset(buf, 0, len);
+	if (prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&m, sizeof(m),
+	    0) == -1)
+		return -1;
+	area = buf;
+	area_len = len;
+	return 0;
+#else
+	(void)buf;
+	(void)len;
+	return -1;
 #endif
 }
 
