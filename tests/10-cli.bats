@@ -9,22 +9,6 @@ setup() {
 	LPORT=$(free_port)
 }
 
-# cli ARGS...: run the proxy with ARGS (bounded, in case it wrongly starts),
-# stderr apart in $stderr / $stderr_lines.
-cli() {
-	run --separate-stderr timeout -k 2 10 "$TCPPROXY" "$@" </dev/null
-}
-
-# usage_error MESSAGE: exit 2, MESSAGE then the hint on stderr, no stdout.
-usage_error() {
-	assert_equal "$status" 2
-	assert_equal "${stderr_lines[0]}" "tcpproxy: $1"
-	assert_equal "${stderr_lines[1]}" \
-	    "Try 'tcpproxy --help' for more information."
-	assert_equal "${#stderr_lines[@]}" 2
-	assert_output ''
-}
-
 # runtime_error REGEX: exit 1, a single stderr line matching REGEX.
 runtime_error() {
 	assert_equal "$status" 1

@@ -302,21 +302,6 @@ mdoc_flags() {
 	    $0 ~ from { on = 1 }' "$3"
 }
 
-# For the command-line checks, as in 10-cli.bats.
-cli() {
-	run --separate-stderr timeout -k 2 10 "$TCPPROXY" "$@" </dev/null
-}
-
-# usage_error MESSAGE: exit 2, MESSAGE then the hint on stderr, no stdout.
-usage_error() {
-	assert_equal "$status" 2
-	assert_equal "${stderr_lines[0]}" "tcpproxy: $1"
-	assert_equal "${stderr_lines[1]}" \
-	    "Try 'tcpproxy --help' for more information."
-	assert_equal "${#stderr_lines[@]}" 2
-	assert_output ''
-}
-
 DUR='duration=[0-9]+\.[0-9]{3}s'	# a pair line's duration field
 SECS='[0-9]+\.[0-9]{3}'			# --status's age and idle
 
