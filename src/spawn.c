@@ -10,8 +10,9 @@
  *   - each child starts, through clone(), on a stack of its own at the top
  *     of a region the master never touches except to write the child's
  *     context there.
- * A child then owns one or two stack pages and its TLS page, and nothing
- * the master does later adds to that.  Elsewhere, or in sanitizer builds
+ * The top bytes of that region hold process titles (title.c), so a title
+ * costs no page either.  A child then owns its stack page and its TLS
+ * page, and nothing the master does later adds to that.  Elsewhere, or in sanitizer builds
  * (which do not follow a switch of stacks), it is plain fork().
  *
  * Owns the two stack mappings.  Calls nothing but libc.
