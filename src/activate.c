@@ -200,7 +200,6 @@ from_inetd(struct activation *a)
 {
 	struct stat in, st;
 	enum fd_role role;
-	int fd;
 
 	a->source = "inetd";
 	role = check_fd(STDIN_FILENO, "standard input (inetd mode)");
@@ -208,21 +207,16 @@ from_inetd(struct activation *a)
 	a->nfd = 1;
 	classify(a, &role);
 	/*
-	 * inetd makes the socket stdout and stderr too.  Log lines must not
-	 * reach the client, and the socket must close when we do.
+	 * inetd makes the socket stdout too (stderr is seen to first thing,
+	 * by log_stdio_inetd()): the socket must close when we do.
 	 */
-	if (fstat(STDIN_FILENO, &in) == -1)
-		return;
-	for (fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
-		if (fstat(fd, &st) == 0 && st.st_dev == in.st_dev &&
-		    st.st_ino == in.st_ino) {
-			if (fd == STDERR_FILENO)
-				a->stdio = 1;
-			(void)close(fd);
-			if (open("/dev/null", O_WRONLY) != fd)
-				errx(1, "cannot put /dev/null on descriptor "
-				    "%d", fd);
-		}
+	if (fstat(STDIN_FILENO, &in) == 0 &&
+	    fstat(STDOUT_FILENO, &st) == 0 && st.st_dev == in.st_dev &&
+	    st.st_ino == in.st_ino) {
+		(void)close(STDOUT_FILENO);
+		if (open("/dev/null", O_WRONLY) != STDOUT_FILENO)
+			errx(1, "cannot put /dev/null on standard output");
+	}
 }
 
 /* Standard input is a socket: how inetd starts its servers. */

@@ -18,7 +18,6 @@ struct activation {
 	const char	*source;	/* "systemd" or "inetd" */
 	int		 fds[LISTEN_MAX];
 	int		 nfd;
-	int		 stdio;		/* inetd's socket is also stdout/err */
 	char		 names[256];	/* LISTEN_FDNAMES, sanitised */
 };
 

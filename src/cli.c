@@ -286,7 +286,7 @@ unshield(int argc, char **argv, char *marks, char **saved)
 void
 cli_parse(int argc, char **argv, struct config *cfg)
 {
-	char *marks, **saved;
+	char *marks, **saved, *status_arg = NULL;
 	uint64_t u;
 	int c, level = LOGL_INFO, spare_set = 0;
 
@@ -331,7 +331,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_STATUS:
 			cfg->status = 1;
-			cfg->status_pid = optarg;
+			status_arg = optarg;
 			break;
 		case OPT_STANDALONE:
 		case OPT_SYSTEMD:
@@ -357,10 +357,13 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	free(marks);
 
 	if (cfg->status) {
-		if (cfg->status_pid != NULL && util_parse_uint(cfg->status_pid,
-		    1, 0x7fffffff, &u) != UTIL_OK)
-			cli_usage_error("--status: invalid process ID '%s'",
-			    cfg->status_pid);
+		if (status_arg != NULL) {
+			if (util_parse_uint(status_arg, 1, 0x7fffffff, &u) !=
+			    UTIL_OK)
+				cli_usage_error("--status: invalid process ID "
+				    "'%s'", status_arg);
+			cfg->status_pid = (long)u;
+		}
 		if (argc - optind > 0)
 			cli_usage_error("--status takes no arguments: '%s'",
 			    argv[optind]);

@@ -49,7 +49,7 @@ struct config {
 	int		 syslog;	/* log to syslog, not stderr */
 	enum cli_mode	 mode;
 	int		 status;	/* --status: print the scoreboard */
-	const char	*status_pid;	/* --status=PID, or NULL */
+	long		 status_pid;	/* --status=PID, or 0 */
 	enum log_level	 loglevel;
 };
 

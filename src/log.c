@@ -8,7 +8,6 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -28,7 +27,8 @@
 
 static enum log_level	log_level = LOGL_INFO;
 static int		log_journal;	/* stderr is journald's stream */
-static int		log_syslog = -1; /* socket to syslog, or -1 */
+static int		log_to_syslog;	/* the sink is syslog, not stderr */
+static int		log_syslog = -1; /* its socket; -1: connect first */
 static enum { ERR_OTHER, ERR_PIPE, ERR_SOCKET } log_errkind;
 static int		log_errfd = STDERR_FILENO; /* ERR_PIPE: non-blocking */
 
@@ -80,12 +80,11 @@ log_init(enum log_level level)
  * whoever reads its stderr (a pipe, journald's socket) has stopped
  * reading; the line is dropped instead.  Lines are shorter than PIPE_BUF,
  * so a pipe takes all of one or none of it.  A terminal or a file is
- * written as usual.
+ * written as usual, and so is a pipe where /proc is missing.
  */
 static ssize_t
 write_nowait(const char *buf, size_t len)
 {
-	struct iovec iov;
 	ssize_t n;
 
 	if (log_errkind == ERR_SOCKET) {
@@ -94,21 +93,8 @@ write_nowait(const char *buf, size_t len)
 			return n;
 		log_errkind = ERR_OTHER;
 	}
-	if (log_errkind == ERR_PIPE && log_errfd != STDERR_FILENO)
+	if (log_errkind == ERR_PIPE)
 		return write(log_errfd, buf, len);
-#ifdef RWF_NOWAIT
-	/* No /proc: per-write non-blocking, where the kernel has it. */
-	if (log_errkind == ERR_PIPE) {
-		iov.iov_base = (void *)(uintptr_t)buf;
-		iov.iov_len = len;
-		n = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
-		if (n != -1 || (errno != EOPNOTSUPP && errno != EINVAL))
-			return n;
-		log_errkind = ERR_OTHER;
-	}
-#else
-	(void)iov;
-#endif
 	return write(STDERR_FILENO, buf, len);
 }
 
@@ -145,6 +131,7 @@ log_syslog_open(void)
 {
 	if (log_syslog == -1 && (log_syslog = syslog_connect()) == -1)
 		return -1;
+	log_to_syslog = 1;
 	log_journal = 0;
 	return 0;
 }
@@ -176,27 +163,27 @@ log_stdio_inetd(void)
 	return 1;
 }
 
-/* One line to syslog; reconnect once if the daemon was restarted. */
+/*
+ * One line to syslog.  A daemon that was restarted refuses the old
+ * socket: connect again, once per line, and drop the line if that fails.
+ */
 static void
 syslog_send(const char *buf, size_t len)
 {
 	ssize_t n;
-	int again;
+	int tries;
 
-	for (again = 1;; again = 0) {
+	for (tries = 0; tries < 2; tries++) {
+		if (log_syslog == -1 && (log_syslog = syslog_connect()) == -1)
+			return;
 		do
 			n = send(log_syslog, buf, len, MSG_DONTWAIT |
 			    MSG_NOSIGNAL);
 		while (n == -1 && errno == EINTR);
-		if (n != -1 || !again || (errno != ECONNREFUSED &&
-		    errno != ENOTCONN))
-			return;
+		if (n != -1 || (errno != ECONNREFUSED && errno != ENOTCONN))
+			return;		/* sent, or dropped (EAGAIN: full) */
 		(void)close(log_syslog);
-		if ((log_syslog = syslog_connect()) == -1) {
-			/* Keep a descriptor: the next line tries again. */
-			log_syslog = open("/dev/null", O_WRONLY | O_CLOEXEC);
-			return;
-		}
+		log_syslog = -1;
 	}
 }
 
@@ -210,7 +197,7 @@ prefix(char *buf, size_t size, enum log_level level)
 	struct tm tm;
 	int n;
 
-	if (log_syslog != -1) {
+	if (log_to_syslog) {
 		/* RFC 3164, as syslog(3) sends it: local time, no year. */
 		(void)clock_gettime(CLOCK_REALTIME, &ts);
 		(void)localtime_r(&ts.tv_sec, &tm);
@@ -252,7 +239,7 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 	len += (size_t)n2;
 	if (len > sizeof(buf) - 2)
 		len = sizeof(buf) - 2;
-	if (log_syslog != -1) {
+	if (log_to_syslog) {
 		syslog_send(buf, len);
 		errno = save;
 		return;

@@ -45,7 +45,7 @@ main(int argc, char **argv)
 		cli_usage_error("missing listen-port, and no socket was passed "
 		    "by systemd or inetd");
 	/* inetd's stderr was the client: syslog, or no log at all. */
-	if ((cfg.syslog || act.stdio || inetd_stdio) &&
+	if ((cfg.syslog || inetd_stdio) &&
 	    log_syslog_open() == -1 && cfg.syslog)
 		err(1, "cannot log to syslog (/dev/log)");
 	notify_init();

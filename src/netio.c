@@ -3,7 +3,7 @@
  * netio.h, and the small socket chores (flags, address formatting, the
  * FD_SETSIZE guard).  Owns no state.  EINTR is retried here for calls
  * that cannot block; select() hands EINTR to its caller's loop.
- * Calls util for the clock.
+ * Calls util for the clock and for strings.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -38,13 +38,6 @@ put_uint(char *buf, size_t size, size_t *n, unsigned long v)
 	while ((v /= 10) != 0);
 	while (i > 0 && *n + 1 < size)
 		buf[(*n)++] = d[--i];
-}
-
-static void
-put_str(char *buf, size_t size, size_t *n, const char *s)
-{
-	while (*s != '\0' && *n + 1 < size)
-		buf[(*n)++] = *s++;
 }
 
 /*
@@ -88,26 +81,26 @@ netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
 	port = ntohs(sa->sa_family == AF_INET ? sin->sin_port :
 	    s6->sin6_port);
 	if (v6)
-		put_str(buf, size, &n, "[");
-	put_str(buf, size, &n, host);
+		n = util_append(buf, size, n, "[");
+	n = util_append(buf, size, n, host);
 	if (v6 && s6->sin6_scope_id != 0) {
-		put_str(buf, size, &n, "%");
+		n = util_append(buf, size, n, "%");
 		put_uint(buf, size, &n, s6->sin6_scope_id);
 	}
 	if (v6)
-		put_str(buf, size, &n, "]");
-	put_str(buf, size, &n, ":");
+		n = util_append(buf, size, n, "]");
+	n = util_append(buf, size, n, ":");
 	put_uint(buf, size, &n, port);
 	buf[n] = '\0';
 	return;
 local:
 	/* "unix:/path", "unix:@abstract", or "unix" for no name. */
-	put_str(buf, size, &n, "unix");
+	n = util_append(buf, size, n, "unix");
 	if (len > offsetof(struct sockaddr_un, sun_path)) {
 		const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
 		size_t i, plen = len - offsetof(struct sockaddr_un, sun_path);
 
-		put_str(buf, size, &n, ":");
+		n = util_append(buf, size, n, ":");
 		for (i = 0; i < plen && i < sizeof(sun->sun_path) &&
 		    n + 1 < size; i++) {
 			char c = sun->sun_path[i];

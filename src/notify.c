@@ -37,8 +37,9 @@ notify_init(void)
 	if (e == NULL)
 		return;
 	len = strlen(e);
+	/* A path needs room for its NUL; an abstract name has none. */
 	if ((e[0] != '/' && e[0] != '@') || len < 2 ||
-	    len > sizeof(addr.sun_path)) {
+	    len + (e[0] == '/') > sizeof(addr.sun_path)) {
 		log_msg(LOGL_WARN, "NOTIFY_SOCKET is not a unix socket path "
 		    "or abstract name; not notifying");
 		(void)unsetenv("NOTIFY_SOCKET");
@@ -70,7 +71,7 @@ notify(const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 	ssize_t n;
-	int fd, len, save = errno;
+	int fd, len, err, save = errno;
 
 	if (addrlen == 0)
 		return;
@@ -88,7 +89,9 @@ notify(const char *fmt, ...)
 		n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
 		    (struct sockaddr *)&addr, addrlen);
 	while (n == -1 && errno == EINTR);
+	err = errno;
 	(void)close(fd);
+	errno = err;
 	if (n != -1)
 		goto out;
 fail:

@@ -10,7 +10,7 @@
  *
  * On Linux the mapping is a memfd the master keeps open, which is how
  * `tcpproxy --status` finds it: through /proc/PID/fd of the master, with
- * the permissions of kill(1).  Calls util for parsing.
+ * the permissions of kill(1).  Calls util.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -118,7 +118,8 @@ sb_master_set(unsigned i, int32_t pid, enum sb_state state)
 
 	if (s == NULL)
 		return;
-	if (state == SB_IDLE) {		/* no counts left from the last one */
+	if (state == SB_IDLE) {		/* nothing left from the last one */
+		s->seq = 0;	/* even: a child killed mid-update left it odd */
 		s->up = s->down = 0;
 		s->client[0] = s->upstream[0] = '\0';
 	}
@@ -149,15 +150,11 @@ wend(struct sb_slot *s)
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Copy a string; strings here are short, and no stack is spent on them. */
+/* Copy a string, cut to fit. */
 static void
 put(char *dst, const char *src)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < SB_ADDRLEN && src[i] != '\0'; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
+	dst[util_append(dst, SB_ADDRLEN, 0, src)] = '\0';
 }
 
 void
@@ -323,27 +320,21 @@ print_secs(int64_t ms)
  * last write progress in either direction (or since accepted).
  */
 int
-sb_print_status(const char *pidarg)
+sb_print_status(long pid)
 {
 	const struct sb_header *h;
 	const struct sb_slot *slots;
 	struct sb_slot s;
 	struct stat st;
 	long pids[8];
-	uint64_t u;
 	int64_t now;
 	unsigned i;
 	void *p;
 	int fd, n;
 
-	if (pidarg != NULL) {
-		if (util_parse_uint(pidarg, 1, 0x7fffffff, &u) != UTIL_OK) {
-			fprintf(stderr, "tcpproxy: --status: invalid process "
-			    "ID '%s'\n", pidarg);
-			return 2;
-		}
-		pids[0] = (long)u;
-	} else if ((n = find_masters(pids, 8)) != 1) {
+	if (pid != 0)
+		pids[0] = pid;
+	else if ((n = find_masters(pids, 8)) != 1) {
 		if (n <= 0)
 			fprintf(stderr, "tcpproxy: --status: no running "
 			    "tcpproxy found (or not allowed to look)\n");

@@ -62,8 +62,9 @@ const char *sb_state_name(uint32_t);
 
 /*
  * tcpproxy --status[=PID]: print the live pairs of the running instance
- * (the only one, or the master PID) on stdout and return the exit status.
+ * (the only one, or master pid if not 0) on stdout and return the exit
+ * status.
  */
-int	sb_print_status(const char *pid);
+int	sb_print_status(long pid);
 
 #endif /* TCPPROXY_SCOREBOARD_H */

@@ -6,7 +6,7 @@
  * pgrep(1) use.  Elsewhere titles are not set.
  *
  * Owns the title area.  A child writing its title copies one page, the
- * one holding the area; nothing else is touched.  Calls nothing.
+ * one holding the area; nothing else is touched.  Calls util.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #endif
 
+#include "util.h"
 #include "title.h"
 
 extern char	**environ;
@@ -157,14 +158,6 @@ title_move(char *buf, size_t len)
 #endif
 }
 
-static size_t
-append(char *buf, size_t size, size_t n, const char *s)
-{
-	while (*s != '\0' && n + 1 < size)
-		buf[n++] = *s++;
-	return n;
-}
-
 /*
  * title_set: "tcpproxy: role ..." as the title, "tcpproxy: role" as the
  * name (just "tcpproxy" for a long role).
@@ -180,10 +173,10 @@ title_set(const char *role, ...)
 	int save = errno;
 
 	/* The name is 15 bytes: a role longer than "relay" is left out. */
-	n = append(name, sizeof(name), 0, "tcpproxy");
+	n = util_append(name, sizeof(name), 0, "tcpproxy");
 	if (strlen(role) <= 5) {
-		n = append(name, sizeof(name), n, ": ");
-		n = append(name, sizeof(name), n, role);
+		n = util_append(name, sizeof(name), n, ": ");
+		n = util_append(name, sizeof(name), n, role);
 	}
 	name[n] = '\0';
 	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
@@ -191,13 +184,13 @@ title_set(const char *role, ...)
 		errno = save;
 		return;
 	}
-	n = append(area, area_len, 0, "tcpproxy: ");
-	n = append(area, area_len, n, role);
+	n = util_append(area, area_len, 0, "tcpproxy: ");
+	n = util_append(area, area_len, n, role);
 	va_start(ap, role);
 	if ((s = va_arg(ap, const char *)) != NULL)
-		n = append(area, area_len, n, " ");
+		n = util_append(area, area_len, n, " ");
 	for (; s != NULL; s = va_arg(ap, const char *))
-		n = append(area, area_len, n, s);
+		n = util_append(area, area_len, n, s);
 	va_end(ap);
 	/* NULs after it, as far as the last (longer) title reached. */
 	for (k = n; k < area_len && area[k] != '\0'; k++)

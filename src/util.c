@@ -186,3 +186,14 @@ util_errname(int err)
 	return util_name(errnames, sizeof(errnames) / sizeof(errnames[0]),
 	    err, "E");
 }
+
+/*
+ * util_append: s after the first n bytes of buf.
+ */
+size_t
+util_append(char *buf, size_t size, size_t n, const char *s)
+{
+	while (*s != '\0' && n + 1 < size)
+		buf[n++] = *s++;
+	return n;
+}

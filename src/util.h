@@ -38,6 +38,13 @@ struct util_name {
 const char	*util_name(const struct util_name *, size_t, int value,
 		    const char *prefix);
 
+/*
+ * Copy s to buf + n, as much as fits with room for a NUL (not written);
+ * returns the new length.  For building short strings without printf,
+ * whose stack a child would keep as a page of its own.
+ */
+size_t		util_append(char *buf, size_t size, size_t n, const char *s);
+
 /* "EPIPE" for EPIPE; "E123" for an errno this table does not know. */
 const char	*util_errname(int);
 
