@@ -262,6 +262,13 @@ common_teardown() {
 		kill -KILL -- -"$PROXY_PID" 2>/dev/null || true
 		rc=1
 	fi
+	# A sanitizer build reports to stderr from any process, children
+	# too, whose exit status no test sees: the report itself fails.
+	if [ -n "$PROXY_PID" ] && grep -qE \
+	    'ERROR: (Address|Leak)Sanitizer|runtime error:' "$PROXY_LOG"; then
+		echo "teardown: sanitizer report in the proxy log" >&2
+		rc=1
+	fi
 	if [ -n "$PROXY_PID" ] &&
 	    { [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; }; then
 		echo "--- proxy log ($PROXY_LOG) ---" >&2
