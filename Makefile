@@ -21,18 +21,21 @@ ALL_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
-SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/sig.c src/pool.c \
-	src/spawn.c src/child.c src/activate.c src/notify.c src/relay.c \
-	src/relay_io.c src/netio.c src/log.c src/util.c src/scoreboard.c \
-	src/title.c
-OBJS = $(SRCS:.c=.o)
+SRCS = src/main.c src/cli.c src/dest.c src/listen.c src/activate.c \
+	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
+	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
+	src/relay.c src/relay_io.c src/netio.c src/log.c src/util.c \
+	src/scoreboard.c src/status.c src/notify.c src/title.c
+# Objects and their dependency files go to a directory of their own.
+OBJDIR = src/obj
+OBJS = $(SRCS:src/%.c=$(OBJDIR)/%.o)
 
 PROGS_SRC = $(wildcard tests/progs/*.c)
 PROGS = $(PROGS_SRC:.c=)
 
 BIN = src/tcpproxy
 
-.PHONY: all progs unit check check-deps clean install uninstall dist \
+.PHONY: all progs unit unit-bins check check-deps clean install uninstall dist \
 	asan ubsan fuzz bench bench-quick
 
 all: $(BIN)
@@ -40,8 +43,11 @@ all: $(BIN)
 $(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS)
 
-src/%.o: src/%.c
+$(OBJDIR)/%.o: src/%.c | $(OBJDIR)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OBJDIR):
+	mkdir -p $@
 
 -include $(OBJS:.o=.d)
 
@@ -51,11 +57,22 @@ tests/progs/%: tests/progs/%.c
 
 progs: $(PROGS)
 
-tests/unit/relay_test: tests/unit/relay_test.c src/relay.c src/relay.h
+# C unit tests of the pure decision code: no sockets, no clock.
+UNITS_C = tests/unit/relay_test tests/unit/policy_test
+
+tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
+	    src/relay.c src/relay.h src/end.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/relay_test.c src/relay.c
 
-unit: tests/unit/relay_test
-	tests/unit/relay_test
+tests/unit/policy_test: tests/unit/policy_test.c src/pool_policy.c \
+	    src/pool_policy.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/policy_test.c \
+		src/pool_policy.c
+
+unit-bins: $(UNITS_C)
+
+unit: $(UNITS_C)
+	for t in $(UNITS_C); do $$t || exit 1; done
 
 # The README's test command: installs what the tests need when missing,
 # then runs the unit tests and the whole bats suite against $(BIN), once
@@ -89,7 +106,8 @@ ubsan: src/tcpproxy-ubsan progs unit
 	TCPPROXY=$(CURDIR)/src/tcpproxy-ubsan bats $(BATSFLAGS) tests
 
 fuzz: tests/fuzz/relay_fuzz
-tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c src/relay.c src/relay.h
+tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c tests/unit/relay_check.h \
+	    src/relay.c src/relay.h src/end.h
 	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/relay_fuzz.c src/relay.c
 
@@ -140,5 +158,6 @@ dist:
 	rm -rf tcpproxy-$(VERSION)
 
 clean:
-	rm -f $(BIN) src/tcpproxy-asan src/tcpproxy-ubsan src/*.o src/*.d $(PROGS) tests/unit/relay_test \
+	rm -f $(BIN) src/tcpproxy-asan src/tcpproxy-ubsan $(PROGS) $(UNITS_C) \
 		tests/fuzz/relay_fuzz tcpproxy-$(VERSION).tar.gz
+	rm -rf $(OBJDIR)

@@ -1,6 +1,6 @@
 /*
- * child.h: one client, from accept() to exit, and the contract between a
- * child and the master: the exit statuses and the status pipe record.
+ * child.h: a pool child until it takes a client, and the record it sends
+ * the master on the taken pipe (its exit statuses are in end.h).
  */
 #ifndef TCPPROXY_CHILD_H
 #define TCPPROXY_CHILD_H
@@ -13,15 +13,7 @@
 #include "dest.h"
 #include "scoreboard.h"
 
-/* A child's exit status tells the master how to go on. */
-enum child_exit {
-	CHILD_EXIT_SERVED = 0,	/* served a client, or retired while idle */
-	CHILD_EXIT_PEER = 3,	/* the client or destination failed: normal */
-	CHILD_EXIT_SICK = 4,	/* short of resources: slow spawning down */
-	CHILD_EXIT_FATAL = 5	/* the listener can never work: stop */
-};
-
-/* Sent on the status pipe right after accept(); one write, atomic. */
+/* Sent on the taken pipe right after accept(); one write, atomic. */
 struct child_msg {
 	uint32_t	slot;
 	uint32_t	gen;
@@ -36,7 +28,7 @@ struct child_ctx {
 	const struct dest	*dest;
 	const int		*lfds;		/* listening sockets */
 	int			 nlfd;
-	int			 statusfd;	/* status pipe, write end */
+	int			 takenfd;	/* taken pipe, write end */
 	uint32_t		 slot;		/* our slot and its generation */
 	uint32_t		 gen;
 	pid_t			 master;
@@ -46,19 +38,10 @@ struct child_ctx {
 /*
  * In a freshly forked child, with every signal blocked: set up signals,
  * wait for one client on the listeners, tell the master, serve the client
- * and exit with a child_exit status.  Retires quietly on SIGUSR2 (or
- * SIGTERM) while still idle.
+ * (pair.h) and exit with an end_exit status.  Retires quietly on SIGUSR2
+ * (or SIGTERM) while still idle.
  */
 void	child_run(const struct child_ctx *) __attribute__((noreturn));
-
-/*
- * Serve the one connected client cfd (non-blocking, close-on-exec) and
- * exit, showing progress in scoreboard slot sb (NULL: none).  SIGTERM and
- * SIGINT must be caught and blocked (sig_init).
- */
-void	child_serve(const struct config *, const struct dest *, int cfd,
-	    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
-	    __attribute__((noreturn));
 
 /*
  * The one connection systemd (Accept=yes) or inetd (nowait) passed as

@@ -280,20 +280,9 @@ unshield(int argc, char **argv, char *marks, char **saved)
 			argv[i] = saved[argv[i] - marks];
 }
 
-/*
- * cli_parse: argv to *cfg, or exit.
- */
-void
-cli_parse(int argc, char **argv, struct config *cfg)
+static void
+defaults(struct config *cfg)
 {
-	char *marks, **saved, *status_arg = NULL;
-	uint64_t u;
-	int c, level = LOGL_INFO, spare_set = 0;
-
-	if ((marks = calloc((size_t)argc, 1)) == NULL ||
-	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
-		err(1, "cli");
-	shield(argc, argv, marks, saved);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->bufsize = CLI_BUFSZ_DEF;
 	cfg->stall_ms = CLI_STALL_MS_DEF;
@@ -301,9 +290,23 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->drain_ms = CLI_DRAIN_MS_DEF;
 	cfg->spare = CLI_SPARE_DEF;
 	cfg->max_children = CLI_MAXCHILD_DEF;
+	cfg->loglevel = LOGL_INFO;
 #ifdef __linux__
 	cfg->splice = 1;
 #endif
+}
+
+/* What the options said that is not configuration itself. */
+struct seen {
+	const char	*status_arg;	/* --status=PID's value, or NULL */
+	int		 spare_set;	/* --spare was given */
+};
+
+/* The options, up to the first operand.  --help and --version exit. */
+static void
+options(int argc, char **argv, struct config *cfg, struct seen *seen)
+{
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -315,10 +318,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 			printf("tcpproxy %s\n", TCPPROXY_VERSION);
 			exit(0);
 		case 'q':
-			level = LOGL_WARN;
+			cfg->loglevel = LOGL_WARN;
 			break;
 		case 'v':
-			level = LOGL_DEBUG;
+			cfg->loglevel = LOGL_DEBUG;
 			break;
 		case 'l':
 			cfg->listen_addr = optarg;
@@ -331,44 +334,52 @@ cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_STATUS:
 			cfg->status = 1;
-			status_arg = optarg;
+			seen->status_arg = optarg;
 			break;
 		case OPT_STANDALONE:
 		case OPT_SYSTEMD:
 		case OPT_INETD:
 			set_mode(cfg, c);
 			break;
-		case 's':
-			spare_set = 1;
-			opt_value(c, optarg, cfg);
-			break;
 		case ':':
 			bad_option(argv, 1);
+			/* NOTREACHED */
 		case '?':
 			bad_option(argv, 0);
+			/* NOTREACHED */
+		case 's':
+			seen->spare_set = 1;
+			opt_value(c, optarg, cfg);
+			break;
 		default:
 			opt_value(c, optarg, cfg);
 			break;
 		}
 	}
-	cfg->loglevel = (enum log_level)level;
-	unshield(argc, argv, marks, saved);
-	free(saved);
-	free(marks);
+}
 
-	if (cfg->status) {
-		if (status_arg != NULL) {
-			if (util_parse_uint(status_arg, 1, 0x7fffffff, &u) !=
-			    UTIL_OK)
-				cli_usage_error("--status: invalid process ID "
-				    "'%s'", status_arg);
-			cfg->status_pid = (long)u;
-		}
-		if (argc - optind > 0)
-			cli_usage_error("--status takes no arguments: '%s'",
-			    argv[optind]);
-		return;
+/* --status[=PID] takes no operands. */
+static void
+status_args(int argc, char **argv, const char *status_arg,
+    struct config *cfg)
+{
+	uint64_t u;
+
+	if (status_arg != NULL) {
+		if (util_parse_uint(status_arg, 1, 0x7fffffff, &u) != UTIL_OK)
+			cli_usage_error("--status: invalid process ID '%s'",
+			    status_arg);
+		cfg->status_pid = (long)u;
 	}
+	if (argc - optind > 0)
+		cli_usage_error("--status takes no arguments: '%s'",
+		    argv[optind]);
+}
+
+/* destination-host destination-port [listen-port], then cross-checks. */
+static void
+operands(int argc, char **argv, const struct seen *seen, struct config *cfg)
+{
 	if (argc - optind < 2 || (argc - optind < 3 &&
 	    cfg->mode == CLI_MODE_STANDALONE))
 		cli_usage_error("missing arguments: expected destination-host "
@@ -382,9 +393,33 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	if (argc - optind == 3)
 		cfg->listen_port = port_arg("listen port", argv[optind + 2]);
 	/* A small --max-children alone lowers the default spare count. */
-	if (!spare_set && cfg->spare > cfg->max_children)
+	if (!seen->spare_set && cfg->spare > cfg->max_children)
 		cfg->spare = cfg->max_children;
 	if (cfg->spare > cfg->max_children)
 		cli_usage_error("--spare %u is more than --max-children %u",
 		    cfg->spare, cfg->max_children);
+}
+
+/*
+ * cli_parse: argv to *cfg, or exit.
+ */
+void
+cli_parse(int argc, char **argv, struct config *cfg)
+{
+	struct seen seen = { NULL, 0 };
+	char *marks, **saved;
+
+	if ((marks = calloc((size_t)argc, 1)) == NULL ||
+	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
+		err(1, "cli");
+	shield(argc, argv, marks, saved);
+	defaults(cfg);
+	options(argc, argv, cfg, &seen);
+	unshield(argc, argv, marks, saved);
+	free(saved);
+	free(marks);
+	if (cfg->status)
+		status_args(argc, argv, seen.status_arg, cfg);
+	else
+		operands(argc, argv, &seen, cfg);
 }

@@ -24,7 +24,7 @@ static int
 open_one(const struct sockaddr *sa, socklen_t len, int v6only)
 {
 	char name[NETIO_ADDRSTRLEN];
-	int fd, one = 1, save;
+	int fd, one = 1;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -40,9 +40,7 @@ open_one(const struct sockaddr *sa, socklen_t len, int v6only)
 	return fd;
 
 fail_fd:
-	save = errno;
-	(void)close(fd);
-	errno = save;
+	netio_close(fd);
 fail:
 	netio_fmtaddr(sa, len, name, sizeof(name));
 	warn("cannot listen on %s", name);

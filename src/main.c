@@ -17,7 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
-#include "scoreboard.h"
+#include "status.h"
 #include "title.h"
 
 int
@@ -38,7 +38,7 @@ main(int argc, char **argv)
 	title_init(argc, argv);		/* before anything keeps argv */
 	cli_parse(argc, argv, &cfg);
 	if (cfg.status)
-		return sb_print_status(cfg.status_pid);
+		return status_print(cfg.status_pid);
 	log_init(cfg.loglevel);
 	activate(&cfg, &act);
 	if (act.kind == ACT_NONE && cfg.listen_port == NULL)
@@ -57,6 +57,7 @@ main(int argc, char **argv)
 	switch (act.kind) {
 	case ACT_CONNECTED:
 		child_single(&cfg, &dest, act.fds[0]);
+		/* NOTREACHED */
 	case ACT_LISTEN:
 		log_msg(LOGL_DEBUG, "using %d socket(s) passed by %s%s%s%s",
 		    act.nfd, act.source, act.names[0] != '\0' ? " (" : "",

@@ -40,46 +40,53 @@ put_uint(char *buf, size_t size, size_t *n, unsigned long v)
 		buf[(*n)++] = d[--i];
 }
 
-/*
- * netio_fmtaddr: a numeric address and port, "192.0.2.1:80" or
- * "[2001:db8::1]:80" (an IPv4-mapped address as IPv4, a scope as its
- * number), "unix:/path" for a unix-domain socket; "?" for anything else.  Never asks DNS, and is done with
- * inet_ntop() rather than getnameinfo() and printf: every child calls it,
- * and those need pages of stack that an idle child would keep.
- */
-void
-netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
-    size_t size)
+/* "unix:/path", "unix:@abstract", or "unix" for no name. */
+static size_t
+fmt_unix(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+	size_t i, plen, n;
+	char c;
+
+	n = util_append(buf, size, 0, "unix");
+	if (len <= offsetof(struct sockaddr_un, sun_path))
+		return n;
+	plen = len - offsetof(struct sockaddr_un, sun_path);
+	n = util_append(buf, size, n, ":");
+	for (i = 0; i < plen && i < sizeof(sun->sun_path) && n + 1 < size;
+	    i++) {
+		c = sun->sun_path[i];
+		if (c == '\0' && i > 0)
+			break;
+		buf[n++] = c == '\0' ? '@' : (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+	return n;
+}
+
+/* "1.2.3.4:80", "[::1]:80" or "[fe80::1%2]:80"; 0 if not an IP address. */
+static size_t
+fmt_inet(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 	char host[INET6_ADDRSTRLEN];
+	const void *addr;
 	size_t n = 0;
-	unsigned port;
-	int v6;
+	int af = AF_INET, v6;
 
-	if (size == 0)
-		return;
 	v6 = sa->sa_family == AF_INET6 && len >= sizeof(*s6);
 	if (v6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		if (inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host,
-		    sizeof(host)) == NULL)
-			goto unknown;
+		addr = &s6->sin6_addr.s6_addr[12];
 		v6 = 0;
 	} else if (v6) {
-		if (inet_ntop(AF_INET6, &s6->sin6_addr, host,
-		    sizeof(host)) == NULL)
-			goto unknown;
-	} else if (sa->sa_family == AF_INET && len >= sizeof(*sin)) {
-		if (inet_ntop(AF_INET, &sin->sin_addr, host,
-		    sizeof(host)) == NULL)
-			goto unknown;
-	} else if (sa->sa_family == AF_UNIX)
-		goto local;
+		addr = &s6->sin6_addr;
+		af = AF_INET6;
+	} else if (sa->sa_family == AF_INET && len >= sizeof(*sin))
+		addr = &sin->sin_addr;
 	else
-		goto unknown;
-	port = ntohs(sa->sa_family == AF_INET ? sin->sin_port :
-	    s6->sin6_port);
+		return 0;
+	if (inet_ntop(af, addr, host, sizeof(host)) == NULL)
+		return 0;
 	if (v6)
 		n = util_append(buf, size, n, "[");
 	n = util_append(buf, size, n, host);
@@ -90,32 +97,32 @@ netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
 	if (v6)
 		n = util_append(buf, size, n, "]");
 	n = util_append(buf, size, n, ":");
-	put_uint(buf, size, &n, port);
-	buf[n] = '\0';
-	return;
-local:
-	/* "unix:/path", "unix:@abstract", or "unix" for no name. */
-	n = util_append(buf, size, n, "unix");
-	if (len > offsetof(struct sockaddr_un, sun_path)) {
-		const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
-		size_t i, plen = len - offsetof(struct sockaddr_un, sun_path);
+	put_uint(buf, size, &n, ntohs(sa->sa_family == AF_INET ?
+	    sin->sin_port : s6->sin6_port));
+	return n;
+}
 
-		n = util_append(buf, size, n, ":");
-		for (i = 0; i < plen && i < sizeof(sun->sun_path) &&
-		    n + 1 < size; i++) {
-			char c = sun->sun_path[i];
+/*
+ * netio_fmtaddr: a numeric address and port, "192.0.2.1:80" or
+ * "[2001:db8::1]:80" (an IPv4-mapped address as IPv4, a scope as its
+ * number), "unix:/path" for a unix-domain socket; "?" for anything else.
+ * Never asks DNS, and is done with inet_ntop() rather than getnameinfo()
+ * and printf: every child calls it, and those need pages of stack that an
+ * idle child would keep.
+ */
+void
+netio_fmtaddr(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t size)
+{
+	size_t n;
 
-			if (c == '\0' && i > 0)
-				break;
-			buf[n++] = c == '\0' ? '@' :
-			    (c >= 0x20 && c < 0x7f) ? c : '?';
-		}
-	}
+	if (size == 0)
+		return;
+	if (sa->sa_family == AF_UNIX)
+		n = fmt_unix(sa, len, buf, size);
+	else if ((n = fmt_inet(sa, len, buf, size)) == 0)
+		n = util_append(buf, size, 0, "?");
 	buf[n] = '\0';
-	return;
-unknown:
-	buf[0] = '?';
-	buf[size > 1] = '\0';
 }
 
 /*
@@ -150,6 +157,19 @@ netio_nodelay(int fd)
 
 	/* Fails harmlessly on a non-TCP socket (inetd may hand us one). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/*
+ * netio_close: close fd on an error path, keeping the errno that explains
+ * the error.
+ */
+void
+netio_close(int fd)
+{
+	int save = errno;
+
+	(void)close(fd);
+	errno = save;
 }
 
 void
@@ -188,6 +208,17 @@ classify(int err)
 	}
 }
 
+/* A read's result as an outcome: n > 0, EOF for 0, or the errno's. */
+static ssize_t
+read_outcome(ssize_t n)
+{
+	if (n == 0)
+		return NETIO_EOF;
+	if (n == -1)
+		return classify(errno);
+	return n;
+}
+
 /*
  * netio_readv: n > 0 bytes read, or AGAIN, EOF, GONE (a read error such as
  * ECONNRESET), BUG.
@@ -200,11 +231,7 @@ netio_readv(int fd, struct iovec *iov, int cnt)
 	do
 		n = readv(fd, iov, cnt);
 	while (n == -1 && errno == EINTR);
-	if (n == 0)
-		return NETIO_EOF;
-	if (n == -1)
-		return classify(errno);
-	return n;
+	return read_outcome(n);
 }
 
 /*
@@ -257,11 +284,7 @@ netio_splice(int in, int out, size_t n)
 		r = splice(in, NULL, out, NULL, n,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	while (r == -1 && errno == EINTR);
-	if (r == 0)
-		return NETIO_EOF;
-	if (r == -1)
-		return classify(errno);
-	return r;
+	return read_outcome(r);
 #else
 	(void)in;
 	(void)out;
@@ -317,7 +340,7 @@ int
 netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
     const sigset_t *waitmask, int *fdp)
 {
-	int fd, rc, save;
+	int fd, rc;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -340,8 +363,6 @@ netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
 	return NETIO_OK;
 
 fail:
-	save = errno;
-	(void)close(fd);
-	errno = save;
+	netio_close(fd);
 	return rc;
 }

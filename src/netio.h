@@ -31,6 +31,8 @@ int	netio_fd_ok(int);
 int	netio_nonblock(int, int on);
 /* TCP_NODELAY: a proxy forwards what it got; Nagle would only delay it. */
 void	netio_nodelay(int);
+/* Close on an error path: errno is kept for the caller. */
+void	netio_close(int);
 /* Close so that the peer sees a reset, not an orderly end. */
 void	netio_abort(int);
 /* EMFILE, ENFILE, ENOBUFS, ENOMEM: this process is short of resources. */

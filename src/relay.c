@@ -10,7 +10,8 @@
  *  - after EOF (or a read error) and once the buffer is empty, shut the
  *    sink down for writing; the other direction goes on;
  *  - end when both directions are shut down, or at once on a write error;
- *  - end when buffered data saw no write progress for stall_ms.
+ *  - end when buffered data saw no write progress for stall_ms;
+ *  - blame a reset on the side whose read failed first, if one did.
  * Calls nothing.
  */
 #include <assert.h>
@@ -31,8 +32,8 @@ relay_init(struct relay *r, size_t cap, int64_t stall_ms)
 	for (d = 0; d < RELAY_NDIR; d++)
 		r->dir[d].cap = cap;
 	r->stall_ms = stall_ms;
-	r->end = RELAY_RUNNING;
-	r->end_dir = -1;
+	r->end = END_NONE;
+	r->end_dir = r->end_side = -1;
 }
 
 /* Split [start, start + n) of a ring of cap bytes into at most two spans. */
@@ -65,7 +66,7 @@ relay_free_spans(const struct relay *r, int d, struct relay_span sp[2])
 {
 	const struct relay_dir *dp = &r->dir[d];
 
-	if (r->end != RELAY_RUNNING || dp->eof || dp->full)
+	if (r->end != END_NONE || dp->eof || dp->full)
 		return 0;
 	return ring_spans(dp->cap, dp->off + dp->len, dp->cap - dp->len, sp);
 }
@@ -144,37 +145,49 @@ relay_on_write(struct relay *r, int d, size_t n, int64_t now)
 }
 
 static void
-finish(struct relay *r, enum relay_end end, int d, int err)
+finish(struct relay *r, enum end_reason end, int d, int side, int err)
 {
-	if (r->end != RELAY_RUNNING)
+	if (r->end != END_NONE)
 		return;
 	r->end = end;
 	r->end_dir = d;
+	r->end_side = side;
 	r->end_err = err;
 }
 
 /*
  * relay_on_write_error: the sink of d is broken; the pair ends at once.
+ * A side that reset shows it first to a read, and only then to the write
+ * (EPIPE) or shutdown (ENOTCONN) that ended the pair: the read's errno,
+ * where there was one, is the one that explains it.
  */
 void
 relay_on_write_error(struct relay *r, int d, int err)
 {
-	finish(r, RELAY_END_WRITE, d, err);
+	int side = 1 - d, rerr = r->dir[side].rerr;
+
+	finish(r, END_RESET, d, side, rerr != 0 ? rerr : err);
 }
 
 /*
  * relay_on_shut: the sink of d was shut down for writing.  The pair ends
- * cleanly once both sinks are.
+ * once both sinks are: eof, or reset if a source ended by a read error.
  */
 void
 relay_on_shut(struct relay *r, int d)
 {
 	struct relay_dir *dp = &r->dir[d];
+	int s;
 
 	assert(dp->eof && dp->len == 0);
 	dp->shut = 1;
-	if (r->dir[RELAY_UP].shut && r->dir[RELAY_DOWN].shut)
-		finish(r, RELAY_END_EOF, -1, 0);
+	if (!r->dir[RELAY_UP].shut || !r->dir[RELAY_DOWN].shut)
+		return;
+	/* Both finished, but one of them by a read error: a reset. */
+	for (s = 0; s < RELAY_NDIR; s++)
+		if (r->dir[s].rerr != 0)
+			finish(r, END_RESET, -1, s, r->dir[s].rerr);
+	finish(r, END_EOF, -1, -1, 0);
 }
 
 /*
@@ -195,16 +208,16 @@ relay_on_time(struct relay *r, int64_t now)
 			worst = d;
 	}
 	if (worst != -1)
-		finish(r, RELAY_END_STALL, worst, 0);
+		finish(r, END_STALL, worst, -1, 0);
 }
 
 /*
- * relay_abort: the caller ends the pair for a reason of its own.
+ * relay_end: the caller ends the pair for a reason of its own.
  */
 void
-relay_abort(struct relay *r)
+relay_end(struct relay *r, enum end_reason end, int err)
 {
-	finish(r, RELAY_END_ABORT, -1, 0);
+	finish(r, end, -1, -1, err);
 }
 
 /*
@@ -219,7 +232,7 @@ relay_wants(const struct relay *r, struct relay_wants *w)
 
 	memset(w, 0, sizeof(*w));
 	w->deadline = -1;
-	if (r->end != RELAY_RUNNING)
+	if (r->end != END_NONE)
 		return;
 	for (d = 0; d < RELAY_NDIR; d++) {
 		const struct relay_dir *dp = &r->dir[d];
@@ -242,5 +255,5 @@ relay_wants(const struct relay *r, struct relay_wants *w)
 int
 relay_done(const struct relay *r)
 {
-	return r->end != RELAY_RUNNING;
+	return r->end != END_NONE;
 }

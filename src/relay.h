@@ -19,17 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "end.h"
+
 enum relay_side { RELAY_CLIENT = 0, RELAY_UPSTREAM = 1 };
 enum relay_dirid { RELAY_UP = 0, RELAY_DOWN = 1, RELAY_NDIR = 2 };
-
-/* Why a pair ended; RELAY_RUNNING while it has not. */
-enum relay_end {
-	RELAY_RUNNING = 0,
-	RELAY_END_EOF,		/* both directions drained and shut down */
-	RELAY_END_WRITE,	/* a write or shutdown to a sink failed */
-	RELAY_END_STALL,	/* buffered data saw no write progress */
-	RELAY_END_ABORT		/* the caller gave up (signal, internal) */
-};
 
 struct relay_dir {
 	size_t	 cap;		/* buffer capacity, bytes */
@@ -44,12 +37,18 @@ struct relay_dir {
 	uint64_t nout;		/* bytes written to the sink */
 };
 
+/*
+ * Why the pair ended, with what explains it.  relay.c decides eof, reset
+ * and stall by its rules; the caller records its own reasons (a signal, a
+ * limit, a failed connect, a bug) with relay_end().
+ */
 struct relay {
 	struct relay_dir dir[RELAY_NDIR];
 	int64_t	 stall_ms;	/* no write progress for this long: abort */
-	enum relay_end end;
-	int	 end_dir;	/* direction that ended the pair, or -1 */
-	int	 end_err;	/* errno behind RELAY_END_WRITE, else 0 */
+	enum end_reason end;	/* END_NONE while the pair runs */
+	int	 end_dir;	/* the direction that ended it, or -1 */
+	int	 end_side;	/* the side a reset is blamed on, or -1 */
+	int	 end_err;	/* the errno that explains it, or 0 */
 };
 
 /* A contiguous run of the ring: [off, off + len). */
@@ -88,19 +87,26 @@ void	relay_on_full(struct relay *, int d);
 void	relay_on_eof(struct relay *, int d, int err);
 /* n > 0 bytes of d were written from the start of its data spans. */
 void	relay_on_write(struct relay *, int d, size_t n, int64_t now);
-/* Writing to (or shutting down) the sink of d failed: end at once. */
+/*
+ * Writing to (or shutting down) the sink of d failed: end at once, with
+ * reason reset, blamed on the sink's side.
+ */
 void	relay_on_write_error(struct relay *, int d, int err);
 /* shutdown(SHUT_WR) of the sink of d is done. */
 void	relay_on_shut(struct relay *, int d);
 /* The clock reads now: end the pair if a direction has stalled. */
 void	relay_on_time(struct relay *, int64_t now);
-/* The caller ends the pair for its own reason (a signal, a bug). */
-void	relay_abort(struct relay *);
+/*
+ * The caller ends the pair for its own reason (a signal, a limit, a failed
+ * connect, a bug), with the errno behind it or 0.  A pair that has ended
+ * already keeps its first reason.
+ */
+void	relay_end(struct relay *, enum end_reason, int err);
 
 /* Fill *w with what to wait for and do; nothing once the pair ended. */
 void	relay_wants(const struct relay *, struct relay_wants *w);
 
-/* 1 once the pair has ended, with r->end saying why. */
+/* 1 once the pair has ended, with r->end saying why (see struct relay). */
 int	relay_done(const struct relay *);
 
 #endif /* TCPPROXY_RELAY_H */

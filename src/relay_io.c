@@ -8,8 +8,9 @@
  * is copied to user space; elsewhere, or where a socket cannot splice, a
  * buffer per direction, allocated after the client arrived so that idle
  * children touch no buffer page.
- * It also enforces the pair's limits (time, bytes) and reports progress to
- * the scoreboard and the process title.  Calls relay, scoreboard, title,
+ * It also enforces the pair's limits (time, bytes), and records every end
+ * of its own (a limit, a signal, a failure) in the relay's state.  It
+ * reports progress only through its caller's callback.  Calls relay,
  * netio, sig and util.
  */
 #include <sys/types.h>
@@ -25,7 +26,6 @@
 
 #include "netio.h"
 #include "sig.h"
-#include "title.h"
 #include "util.h"
 #include "relay_io.h"
 
@@ -36,10 +36,7 @@ struct io {
 	int		 pipe[RELAY_NDIR][2];	/* splice: [d][0] read end */
 	char		*buf[RELAY_NDIR];	/* copy: one per direction */
 	size_t		 bufsize;
-	int		 internal;		/* a BUG outcome was seen */
 	const struct relay_io_cfg *cfg;
-	uint64_t	 shown;			/* bytes the scoreboard has */
-	int		 draining;		/* scoreboard says so */
 };
 
 static int
@@ -73,32 +70,59 @@ open_buffers(struct io *io)
 	return 0;
 }
 
+/*
+ * A write or shutdown to the sink of d failed: the peer's doing (a reset),
+ * or ours (BUG: a bad descriptor or argument) and then an internal end.
+ */
+static void
+failed(struct io *io, int d, ssize_t res, int err)
+{
+	if (res == NETIO_BUG)
+		relay_end(io->r, END_INTERNAL, err);
+	else
+		relay_on_write_error(io->r, d, err);
+}
+
+/*
+ * One read from the source of d into its free spans (in), or one write of
+ * its data spans to the sink: the netio outcome, or 0 if relay.c has no
+ * span for it.
+ */
+static ssize_t
+transfer(struct io *io, int d, int in)
+{
+	struct relay_span sp[2];
+	struct iovec iov[2];
+	int cnt;
+
+	cnt = in ? relay_free_spans(io->r, d, sp) :
+	    relay_data_spans(io->r, d, sp);
+	if (cnt == 0)
+		return 0;
+	if (io->splice)
+		return in ? netio_splice(io->fd[d], io->pipe[d][1],
+		    span_total(sp, cnt)) : netio_splice(io->pipe[d][0],
+		    io->fd[1 - d], span_total(sp, cnt));
+	cnt = spans_to_iov(io->buf[d], sp, cnt, iov);
+	return in ? netio_readv(io->fd[d], iov, cnt) :
+	    netio_writev(io->fd[1 - d], iov, cnt);
+}
+
 /* Write what direction d holds: 1 on progress, 0 when the sink is full. */
 static int
 pump_write(struct io *io, int d, int64_t now)
 {
-	struct relay_span sp[2];
-	struct iovec iov[2];
 	ssize_t n;
-	int cnt;
 
-	if ((cnt = relay_data_spans(io->r, d, sp)) == 0)
+	if ((n = transfer(io, d, 0)) == 0)
 		return 0;
-	if (io->splice)
-		n = netio_splice(io->pipe[d][0], io->fd[1 - d],
-		    span_total(sp, cnt));
-	else
-		n = netio_writev(io->fd[1 - d], iov,
-		    spans_to_iov(io->buf[d], sp, cnt, iov));
 	if (n > 0) {
 		relay_on_write(io->r, d, (size_t)n, now);
 		return 1;
 	}
 	if (n == NETIO_AGAIN)
 		return 0;
-	if (n == NETIO_BUG)
-		io->internal = 1;
-	relay_on_write_error(io->r, d, errno);
+	failed(io, d, n, errno);
 	return 0;
 }
 
@@ -106,19 +130,10 @@ pump_write(struct io *io, int d, int64_t now)
 static int
 pump_read(struct io *io, int d, int64_t now)
 {
-	struct relay_span sp[2];
-	struct iovec iov[2];
 	ssize_t n;
-	int cnt;
 
-	if ((cnt = relay_free_spans(io->r, d, sp)) == 0)
+	if ((n = transfer(io, d, 1)) == 0)
 		return 0;
-	if (io->splice)
-		n = netio_splice(io->fd[d], io->pipe[d][1],
-		    span_total(sp, cnt));
-	else
-		n = netio_readv(io->fd[d], iov,
-		    spans_to_iov(io->buf[d], sp, cnt, iov));
 	if (n > 0) {
 		relay_on_read(io->r, d, (size_t)n, now);
 		return 1;
@@ -138,10 +153,9 @@ pump_read(struct io *io, int d, int64_t now)
 		relay_on_full(io->r, d);
 	else if (n == NETIO_AGAIN)
 		return 0;
-	else if (n == NETIO_BUG) {
-		io->internal = 1;
-		relay_abort(io->r);
-	} else
+	else if (n == NETIO_BUG)
+		relay_end(io->r, END_INTERNAL, errno);
+	else
 		relay_on_eof(io->r, d, n == NETIO_EOF ? 0 : errno);
 	return 0;
 }
@@ -185,11 +199,8 @@ do_shutdowns(struct io *io)
 			continue;
 		if ((rc = netio_shutwr(io->fd[1 - d])) == NETIO_OK)
 			relay_on_shut(io->r, d);
-		else {
-			if (rc == NETIO_BUG)
-				io->internal = 1;
-			relay_on_write_error(io->r, d, errno);
-		}
+		else
+			failed(io, d, rc, errno);
 	}
 }
 
@@ -227,43 +238,22 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 	return pselect(maxfd + 1, rset, wset, NULL, tsp, sig_waitmask());
 }
 
-/* The scoreboard's view, when something changed; stack-light. */
-static void
-report(struct io *io, int64_t now)
-{
-	const struct relay *r = io->r;
-	uint64_t up = r->dir[RELAY_UP].nout, down = r->dir[RELAY_DOWN].nout;
-
-	if (up + down != io->shown) {
-		io->shown = up + down;
-		sb_counts(io->cfg->sb, up, down, now);
-	}
-	if (!io->draining && (r->dir[RELAY_UP].eof || r->dir[RELAY_DOWN].eof)) {
-		io->draining = 1;
-		sb_state(io->cfg->sb, SB_DRAINING);
-		title_set("drain", io->cfg->client, " > ", io->cfg->upstream,
-		    (const char *)NULL);
-	}
-}
-
 /* --pair-max-seconds and --pair-max-bytes. */
-static enum relay_io_res
+static void
 limits(const struct io *io, int64_t now)
 {
 	const struct relay *r = io->r;
 
 	if (io->cfg->end_at != 0 && now >= io->cfg->end_at)
-		return RELAY_IO_MAXTIME;
-	if (io->cfg->max_bytes != 0 && r->dir[RELAY_UP].nout +
+		relay_end(io->r, END_MAXTIME, 0);
+	else if (io->cfg->max_bytes != 0 && r->dir[RELAY_UP].nout +
 	    r->dir[RELAY_DOWN].nout >= io->cfg->max_bytes)
-		return RELAY_IO_MAXBYTES;
-	return RELAY_IO_DONE;
+		relay_end(io->r, END_MAXBYTES, 0);
 }
 
-static enum relay_io_res
+static void
 loop(struct io *io)
 {
-	enum relay_io_res lim;
 	fd_set rset, wset;
 	int64_t now;
 	int d;
@@ -271,27 +261,21 @@ loop(struct io *io)
 	for (;;) {
 		do_shutdowns(io);
 		if (relay_done(io->r))
-			return RELAY_IO_DONE;
+			return;
 		if (wait_events(io, &rset, &wset) == -1) {
 			if (errno != EINTR)
-				return RELAY_IO_ERROR;
-			if (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT))) {
-				relay_abort(io->r);
-				return RELAY_IO_SIGNAL;
-			}
+				relay_end(io->r, end_internal(errno), errno);
+			else if (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT)))
+				relay_end(io->r, END_SIGNAL, 0);
 			continue;
 		}
 		now = util_now_ms();
 		for (d = 0; d < RELAY_NDIR; d++)
 			pump(io, d, FD_ISSET(io->fd[d], &rset),
 			    FD_ISSET(io->fd[1 - d], &wset), now);
-		if (io->internal) {
-			errno = EINVAL;
-			return RELAY_IO_ERROR;
-		}
-		report(io, now);
-		if ((lim = limits(io, now)) != RELAY_IO_DONE)
-			return lim;
+		if (io->cfg->progress != NULL)
+			io->cfg->progress(io->cfg->arg, io->r, now);
+		limits(io, now);
 		relay_on_time(io->r, now);
 	}
 }
@@ -324,29 +308,21 @@ open_pipes(struct io *io)
 }
 
 /*
- * relay_io_run: relay fd[0] <-> fd[1] until *r ends or a terminating
- * signal arrives.
+ * relay_io_run: relay fd[0] <-> fd[1] until *r ends.
  */
-enum relay_io_res
+void
 relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
     struct relay *r)
 {
 	struct io io;
-	enum relay_io_res res;
 
-	relay_init(r, cfg->bufsize, cfg->stall_ms);
 	memset(&io, 0, sizeof(io));
 	io.r = r;
 	io.fd = fd;
 	io.cfg = cfg;
-	io.bufsize = cfg->bufsize;
+	io.bufsize = r->dir[RELAY_UP].cap;
 	io.splice = cfg->splice && open_pipes(&io) == 0;
-	if (!io.splice && open_buffers(&io) == -1) {
-		relay_abort(r);
-		return RELAY_IO_ERROR;
-	}
-	res = loop(&io);
-	if (res != RELAY_IO_DONE)
-		relay_abort(r);
-	return res;
+	if (!io.splice && open_buffers(&io) == -1)
+		relay_end(r, END_SHORT, errno);
+	loop(&io);
 }

@@ -5,7 +5,20 @@
 #ifndef TCPPROXY_SCOREBOARD_H
 #define TCPPROXY_SCOREBOARD_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* How --status (status.c) knows the mapping and checks its layout. */
+#define SB_MAGIC	"tcpproxy-sb-1"
+#define SB_NAME		"tcpproxy-scoreboard"
+
+struct sb_header {
+	char		 magic[16];
+	uint32_t	 slot_size;	/* sizeof(struct sb_slot) */
+	uint32_t	 nslots;
+	int32_t		 master;	/* its pid */
+	uint32_t	 pad[9];
+};
 
 /* What a slot's child is doing; written by its owner only (see .c). */
 enum sb_state {
@@ -31,6 +44,9 @@ struct sb_slot {
 	char		 client[SB_ADDRLEN];
 	char		 upstream[SB_ADDRLEN];
 };
+
+/* The mapping's size: the header and nslots slots. */
+size_t	sb_size(unsigned nslots);
 
 /*
  * Create the scoreboard for nslots children (the master, before the first
@@ -59,12 +75,5 @@ void	sb_counts(struct sb_slot *, uint64_t up, uint64_t down,
 
 /* The name of a state, as --status prints it. */
 const char *sb_state_name(uint32_t);
-
-/*
- * tcpproxy --status[=PID]: print the live pairs of the running instance
- * (the only one, or master pid if not 0) on stdout and return the exit
- * status.
- */
-int	sb_print_status(long pid);
 
 #endif /* TCPPROXY_SCOREBOARD_H */

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "util.h"
@@ -39,11 +40,21 @@ negative(const char *s)
 
 	if (*s != '-' || digits(&p, &v) != UTIL_OK)
 		return UTIL_NAN;
-	if (*p == '.' || *p == 'k' || *p == 'K' || *p == 'm' || *p == 'M')
+	if (*p != '\0' && strchr(".kKmMgG", *p) != NULL)
 		p++;		/* "-0.5", "-4k": numbers too, of other kinds */
 	while (isdigit((unsigned char)*p))
 		p++;
 	return *p == '\0' ? UTIL_RANGE : UTIL_NAN;
+}
+
+/* The digits that start s, with *pp after them; "-5" is out of range. */
+static enum util_perr
+leading(const char *s, const char **pp, uint64_t *vp)
+{
+	*pp = s;
+	if (digits(pp, vp) == UTIL_OK)
+		return UTIL_OK;
+	return *s == '-' ? negative(s) : UTIL_NAN;
 }
 
 /*
@@ -52,14 +63,14 @@ negative(const char *s)
 enum util_perr
 util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *p = s;
+	enum util_perr e;
+	const char *p;
 	uint64_t v;
 
-	if (digits(&p, &v) != UTIL_OK || *p != '\0') {
-		if (*s == '-')
-			return negative(s);
+	if ((e = leading(s, &p, &v)) != UTIL_OK)
+		return e;
+	if (*p != '\0')
 		return UTIL_NAN;
-	}
 	if (v < min || v > max)
 		return UTIL_RANGE;
 	*out = v;
@@ -73,11 +84,12 @@ util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 enum util_perr
 util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *p = s;
+	enum util_perr e;
+	const char *p;
 	uint64_t v, mul = 1;
 
-	if (digits(&p, &v) != UTIL_OK)
-		return *s == '-' ? negative(s) : UTIL_NAN;
+	if ((e = leading(s, &p, &v)) != UTIL_OK)
+		return e;
 	if (*p == 'k' || *p == 'K')
 		mul = 1024;
 	else if (*p == 'm' || *p == 'M')
@@ -101,12 +113,13 @@ util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 enum util_perr
 util_parse_secs(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
 {
-	const char *p = s;
+	enum util_perr e;
+	const char *p;
 	uint64_t whole, ms = 0;
 	int i;
 
-	if (digits(&p, &whole) != UTIL_OK)
-		return *s == '-' ? negative(s) : UTIL_NAN;
+	if ((e = leading(s, &p, &whole)) != UTIL_OK)
+		return e;
 	if (*p == '.') {
 		p++;
 		for (i = 0; i < 3 && isdigit((unsigned char)*p); i++, p++)

@@ -18,7 +18,7 @@ enum util_perr {
 /* A decimal integer in [min, max]; leading/trailing junk is UTIL_NAN. */
 enum util_perr	util_parse_uint(const char *, uint64_t min, uint64_t max,
 		    uint64_t *);
-/* Like util_parse_uint, with an optional k/K (1024) or m/M suffix. */
+/* Like util_parse_uint, with an optional k/K (1024), m/M or g/G suffix. */
 enum util_perr	util_parse_size(const char *, uint64_t min, uint64_t max,
 		    uint64_t *);
 /* Seconds with up to three decimals ("10", "0.5"), as milliseconds. */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "relay.h"
+#include "../unit/relay_check.h"
 
 #define CAP_MAX		32	/* largest buffer tried */
 #define STALL_MAX	40	/* stall_ms is below this */
@@ -51,8 +52,9 @@ struct sim {
 	struct model	 m[RELAY_NDIR];
 	size_t		 cap;
 	int64_t		 now;
-	enum relay_end	 end;
+	enum end_reason	 end;
 	int		 end_dir;
+	int		 end_side;
 	int		 end_err;
 };
 
@@ -65,36 +67,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 		abort();						\
 	}								\
 } while (0)
-
-static size_t
-spansum(const struct relay_span *sp, int n)
-{
-	size_t sum = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		sum += sp[i].len;
-	return sum;
-}
-
-/* Spans are 0..2 non-empty runs inside the ring, wrapping only at cap. */
-static void
-check_spans(const struct sim *s, const struct relay_span *sp, int n)
-{
-	int i;
-
-	INV(n >= 0 && n <= 2);
-	for (i = 0; i < n; i++) {
-		INV(sp[i].len > 0);
-		INV(sp[i].off < s->cap);
-		INV(sp[i].len <= s->cap - sp[i].off);
-	}
-	if (n == 2) {
-		INV(sp[0].off + sp[0].len == s->cap);
-		INV(sp[1].off == 0);
-	}
-	INV(spansum(sp, n) <= s->cap);
-}
 
 /* The ring, read through the data spans, holds exactly the shadow FIFO. */
 static void
@@ -117,8 +89,6 @@ check_dir(const struct sim *s, int d)
 {
 	const struct relay_dir *dp = &s->r.dir[d];
 	const struct model *m = &s->m[d];
-	struct relay_span fs[2], ds[2];
-	int nf, nd;
 
 	INV(dp->cap == s->cap);
 	INV(dp->len <= dp->cap);
@@ -131,18 +101,7 @@ check_dir(const struct sim *s, int d)
 	INV(!dp->full || dp->len > 0);
 	INV(dp->len == 0 || dp->progress == m->progress);
 	INV(!dp->shut || (dp->eof && dp->len == 0));
-	nf = relay_free_spans(&s->r, d, fs);
-	nd = relay_data_spans(&s->r, d, ds);
-	check_spans(s, fs, nf);
-	check_spans(s, ds, nd);
-	INV(spansum(ds, nd) == dp->len);
-	INV(nd == 0 || ds[0].off == dp->off);
-	if (s->r.end != RELAY_RUNNING || dp->eof || dp->full)
-		INV(nf == 0);
-	else {
-		INV(spansum(fs, nf) + spansum(ds, nd) == dp->cap);
-		INV(nf == 0 || fs[0].off == (dp->off + dp->len) % dp->cap);
-	}
+	INV(relay_check_spans(&s->r, d) == NULL);
 	check_bytes(s, d);
 }
 
@@ -154,7 +113,7 @@ check_wants(const struct sim *s)
 	int d;
 
 	relay_wants(&s->r, &w);
-	if (s->r.end != RELAY_RUNNING) {
+	if (s->r.end != END_NONE) {
 		for (d = 0; d < RELAY_NDIR; d++)
 			INV(!w.read[d] && !w.write[d] && !w.shut[d]);
 		INV(w.deadline == -1);
@@ -187,21 +146,23 @@ check_all(const struct sim *s)
 		check_dir(s, d);
 	INV(s->r.end == s->end);
 	INV(s->r.end_dir == s->end_dir);
+	INV(s->r.end_side == s->end_side);
 	INV(s->r.end_err == s->end_err);
-	INV(relay_done(&s->r) == (s->end != RELAY_RUNNING));
-	if (s->r.end == RELAY_END_EOF)
+	INV(relay_done(&s->r) == (s->end != END_NONE));
+	if (s->r.end == END_EOF)
 		INV(s->r.dir[0].shut && s->r.dir[1].shut);
 	check_wants(s);
 }
 
 /* The model's side of finish(): the first reason sticks. */
 static void
-model_end(struct sim *s, enum relay_end end, int d, int err)
+model_end(struct sim *s, enum end_reason end, int d, int side, int err)
 {
-	if (s->end != RELAY_RUNNING)
+	if (s->end != END_NONE)
 		return;
 	s->end = end;
 	s->end_dir = d;
+	s->end_side = side;
 	s->end_err = err;
 }
 
@@ -219,7 +180,7 @@ ev_read(struct sim *s, int d, unsigned arg)
 		return;
 	ns = relay_free_spans(&s->r, d, sp);
 	INV(ns > 0);
-	n = 1 + arg % spansum(sp, ns);
+	n = 1 + arg % relay_check_sum(sp, ns);
 	left = n;
 	for (i = 0; i < ns && left > 0; i++)
 		for (j = 0; j < sp[i].len && left > 0; j++, left--) {
@@ -264,7 +225,7 @@ ev_write(struct sim *s, int d, unsigned arg)
 static void
 ev_full(struct sim *s, int d)
 {
-	if (s->end != RELAY_RUNNING || s->m[d].len == 0)
+	if (s->end != END_NONE || s->m[d].len == 0)
 		return;
 	relay_on_full(&s->r, d);
 	s->m[d].full = 1;
@@ -276,7 +237,7 @@ ev_eof(struct sim *s, int d, unsigned arg)
 	struct model *m = &s->m[d];
 	int err = arg & 1 ? (arg & 2 ? ECONNRESET : EIO) : 0;
 
-	if (s->r.end != RELAY_RUNNING || m->eof)
+	if (s->r.end != END_NONE || m->eof)
 		return;
 	relay_on_eof(&s->r, d, err);
 	m->eof = 1;
@@ -293,8 +254,14 @@ ev_shut(struct sim *s, int d)
 		return;
 	relay_on_shut(&s->r, d);
 	s->m[d].shut = 1;
-	if (s->m[0].shut && s->m[1].shut)
-		model_end(s, RELAY_END_EOF, -1, 0);
+	if (!s->m[0].shut || !s->m[1].shut)
+		return;
+	/* A direction that ended by a read error makes it a reset. */
+	if (s->m[0].rerr != 0)
+		model_end(s, END_RESET, -1, RELAY_CLIENT, s->m[0].rerr);
+	else if (s->m[1].rerr != 0)
+		model_end(s, END_RESET, -1, RELAY_UPSTREAM, s->m[1].rerr);
+	model_end(s, END_EOF, -1, -1, 0);
 }
 
 /*
@@ -311,10 +278,12 @@ ev_werr(struct sim *s, int d, unsigned arg)
 	if (arg < 8)
 		return;
 	relay_wants(&s->r, &w);
-	if (s->r.end == RELAY_RUNNING && !w.write[d] && !w.shut[d])
+	if (s->r.end == END_NONE && !w.write[d] && !w.shut[d])
 		return;
 	relay_on_write_error(&s->r, d, (int)arg);
-	model_end(s, RELAY_END_WRITE, d, (int)arg);
+	/* The sink's side; its own read error explains it, if it had one. */
+	model_end(s, END_RESET, d, 1 - d, s->m[1 - d].rerr != 0 ?
+	    s->m[1 - d].rerr : (int)arg);
 }
 
 /* The clock reads s->now: the direction that stalled first ends it. */
@@ -336,7 +305,7 @@ ev_time(struct sim *s)
 		}
 	}
 	if (dfirst != -1)
-		model_end(s, RELAY_END_STALL, dfirst, 0);
+		model_end(s, END_STALL, dfirst, -1, 0);
 }
 
 /* Wake up at the deadline asked for, or 1 ms before it. */
@@ -383,8 +352,8 @@ event(struct sim *s, uint8_t b)
 	case EV_ABORT:
 		/* Rare, or most runs would end early. */
 		if (arg == 15 && d == 1) {
-			relay_abort(&s->r);
-			model_end(s, RELAY_END_ABORT, -1, 0);
+			relay_end(&s->r, END_SIGNAL, EINTR);
+			model_end(s, END_SIGNAL, -1, -1, EINTR);
 		} else if (arg < 8)
 			ev_full(s, d);
 		else
@@ -403,8 +372,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&s, 0, sizeof(s));
 	s.cap = 1 + data[0] % CAP_MAX;
-	s.end = RELAY_RUNNING;
-	s.end_dir = -1;
+	s.end = END_NONE;
+	s.end_dir = s.end_side = -1;
 	relay_init(&s.r, s.cap, data[1] % STALL_MAX);
 	check_all(&s);
 	for (i = 2; i < size; i++) {

@@ -1,12 +1,10 @@
 /*
  * relay_test.c: unit tests for relay.c, driven by scripted events.
  *
- * Owns nothing but its own counters.  Each test builds a struct relay,
- * reports reads, writes, EOFs, errors, shutdowns and clock readings to it
- * and checks what relay_wants() asks for and why the pair ended.  No
- * sockets, no clock.  Output is TAP: one "ok N - name" or "not ok N - name"
- * per test, failed checks as "#" lines, then "N passed, M failed".
- * Calls relay.c only.
+ * Each test builds a struct relay, reports reads, writes, EOFs, errors,
+ * shutdowns and clock readings to it and checks what relay_wants() asks
+ * for and why the pair ended.  No sockets, no clock.  Output is TAP
+ * (tap.h).  Calls relay.c only.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -14,20 +12,11 @@
 #include <stdlib.h>
 
 #include "relay.h"
+#include "relay_check.h"
+#include "tap.h"
 
 #define CAP	8		/* buffer size used by most tests */
 #define STALL	100		/* stall_ms used by most tests */
-
-static int checkfails;		/* failed CHECKs in the current test */
-
-/* Record a failed expression with its place; the test goes on. */
-#define CHECK(e) do {							\
-	if (!(e)) {							\
-		printf("# %s:%d: CHECK(%s) failed\n",			\
-		    __FILE__, __LINE__, #e);				\
-		checkfails++;						\
-	}								\
-} while (0)
 
 /* 1 if w asks for nothing at all: the state of an ended pair. */
 static int
@@ -41,53 +30,15 @@ wants_nothing(const struct relay_wants *w)
 	return w->deadline == -1;
 }
 
-static size_t
-spansum(const struct relay_span *sp, int n)
-{
-	size_t sum = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		sum += sp[i].len;
-	return sum;
-}
-
-/*
- * 1 if the spans of d are consistent with off and len: data starts at
- * off, free space right after the data, each span non-empty and inside
- * the ring, a second span only when the first reaches the end, and free
- * plus data covering the whole ring while the pair runs.
- */
+/* 1 if the spans of d are consistent with its offset and length. */
 static int
 spans_ok(const struct relay *r, int d)
 {
-	const struct relay_dir *dp = &r->dir[d];
-	struct relay_span fs[2], ds[2];
-	int nf, nd, i;
+	const char *why = relay_check_spans(r, d);
 
-	nf = relay_free_spans(r, d, fs);
-	nd = relay_data_spans(r, d, ds);
-	if (nf < 0 || nf > 2 || nd < 0 || nd > 2)
-		return 0;
-	for (i = 0; i < nd; i++)
-		if (ds[i].len == 0 || ds[i].off + ds[i].len > dp->cap)
-			return 0;
-	for (i = 0; i < nf; i++)
-		if (fs[i].len == 0 || fs[i].off + fs[i].len > dp->cap)
-			return 0;
-	if (spansum(ds, nd) != dp->len)
-		return 0;
-	if (nd > 0 && ds[0].off != dp->off)
-		return 0;
-	if (nd == 2 && (ds[0].off + ds[0].len != dp->cap || ds[1].off != 0))
-		return 0;
-	if (nf == 2 && (fs[0].off + fs[0].len != dp->cap || fs[1].off != 0))
-		return 0;
-	if (r->end != RELAY_RUNNING || dp->eof)
-		return nf == 0;
-	if (nf > 0 && fs[0].off != (dp->off + dp->len) % dp->cap)
-		return 0;
-	return spansum(fs, nf) + spansum(ds, nd) == dp->cap;
+	if (why != NULL)
+		printf("# spans of direction %d: %s\n", d, why);
+	return why == NULL;
 }
 
 static void
@@ -98,7 +49,7 @@ t_init(void)
 	int d;
 
 	relay_init(&r, CAP, STALL);
-	CHECK(r.end == RELAY_RUNNING);
+	CHECK(r.end == END_NONE);
 	CHECK(!relay_done(&r));
 	CHECK(r.end_dir == -1);
 	CHECK(r.end_err == 0);
@@ -360,12 +311,12 @@ t_end_eof_after_both_shut(void)
 	CHECK(!relay_done(&r));
 	relay_on_shut(&r, RELAY_UP);
 	CHECK(!relay_done(&r));
-	CHECK(r.end == RELAY_RUNNING);
+	CHECK(r.end == END_NONE);
 	relay_on_write(&r, RELAY_DOWN, 2, 1);
 	CHECK(!relay_done(&r));
 	relay_on_shut(&r, RELAY_DOWN);
 	CHECK(relay_done(&r));
-	CHECK(r.end == RELAY_END_EOF);
+	CHECK(r.end == END_EOF);
 	CHECK(r.end_dir == -1);
 	CHECK(r.end_err == 0);
 	relay_wants(&r, &w);
@@ -399,8 +350,39 @@ t_read_error_like_eof(void)
 	relay_on_eof(&r, RELAY_DOWN, 0);
 	CHECK(r.dir[RELAY_DOWN].rerr == 0);
 	relay_on_shut(&r, RELAY_DOWN);
-	CHECK(r.end == RELAY_END_EOF);
+	/* Both finished, one by a read error: a reset, blamed on its side. */
+	CHECK(r.end == END_RESET);
+	CHECK(r.end_side == RELAY_CLIENT);
+	CHECK(r.end_err == ECONNRESET);
+	CHECK(r.end_dir == -1);
 	CHECK(r.dir[RELAY_UP].rerr == ECONNRESET);
+}
+
+static void
+t_write_error_blames_the_read_error(void)
+{
+	struct relay r;
+
+	/*
+	 * The upstream reset: its read saw ECONNRESET first, and the write
+	 * to it then failed with EPIPE.  The read's errno explains it.
+	 */
+	relay_init(&r, CAP, STALL);
+	relay_on_read(&r, RELAY_UP, 3, 0);
+	relay_on_eof(&r, RELAY_DOWN, ECONNRESET);
+	relay_on_write_error(&r, RELAY_UP, EPIPE);
+	CHECK(r.end == END_RESET);
+	CHECK(r.end_dir == RELAY_UP);
+	CHECK(r.end_side == RELAY_UPSTREAM);
+	CHECK(r.end_err == ECONNRESET);
+
+	/* A read error of the other side does not explain this one. */
+	relay_init(&r, CAP, STALL);
+	relay_on_read(&r, RELAY_UP, 3, 0);
+	relay_on_eof(&r, RELAY_UP, ETIMEDOUT);
+	relay_on_write_error(&r, RELAY_UP, EPIPE);
+	CHECK(r.end_side == RELAY_UPSTREAM);
+	CHECK(r.end_err == EPIPE);
 }
 
 static void
@@ -415,8 +397,9 @@ t_write_error_ends_at_once(void)
 	relay_on_read(&r, RELAY_DOWN, 5, 0);
 	relay_on_write_error(&r, RELAY_DOWN, EPIPE);
 	CHECK(relay_done(&r));
-	CHECK(r.end == RELAY_END_WRITE);
+	CHECK(r.end == END_RESET);
 	CHECK(r.end_dir == RELAY_DOWN);
+	CHECK(r.end_side == RELAY_CLIENT);
 	CHECK(r.end_err == EPIPE);
 	relay_wants(&r, &w);
 	CHECK(wants_nothing(&w));
@@ -426,7 +409,7 @@ t_write_error_ends_at_once(void)
 	relay_on_time(&r, 1000000);
 	relay_wants(&r, &w);
 	CHECK(wants_nothing(&w));
-	CHECK(r.end == RELAY_END_WRITE);
+	CHECK(r.end == END_RESET);
 }
 
 static void
@@ -439,7 +422,7 @@ t_write_error_when_idle(void)
 	relay_init(&r, CAP, STALL);
 	relay_on_eof(&r, RELAY_UP, 0);
 	relay_on_write_error(&r, RELAY_UP, ENOTCONN);
-	CHECK(r.end == RELAY_END_WRITE);
+	CHECK(r.end == END_RESET);
 	CHECK(r.end_dir == RELAY_UP);
 	CHECK(r.end_err == ENOTCONN);
 	relay_wants(&r, &w);
@@ -496,7 +479,7 @@ t_stall_at_deadline(void)
 	CHECK(r.end_dir == -1);
 	relay_on_time(&r, 1000 + STALL);
 	CHECK(relay_done(&r));
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_UP);
 	CHECK(r.end_err == 0);
 }
@@ -510,7 +493,7 @@ t_stall_after_deadline(void)
 	relay_init(&r, CAP, STALL);
 	relay_on_read(&r, RELAY_DOWN, 4, 0);
 	relay_on_time(&r, 5000);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_DOWN);
 	relay_wants(&r, &w);
 	CHECK(wants_nothing(&w));
@@ -526,7 +509,7 @@ t_stall_after_eof(void)
 	relay_on_read(&r, RELAY_UP, 2, 0);
 	relay_on_eof(&r, RELAY_UP, 0);
 	relay_on_time(&r, STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_UP);
 }
 
@@ -549,7 +532,7 @@ t_progress_restarts_clock(void)
 	relay_on_time(&r, 150 + STALL - 1);
 	CHECK(!relay_done(&r));
 	relay_on_time(&r, 150 + STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_UP);
 }
 
@@ -601,7 +584,7 @@ t_clock_starts_at_arrival(void)
 	relay_on_time(&r, 9000 + STALL - 1);
 	CHECK(!relay_done(&r));
 	relay_on_time(&r, 9000 + STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 }
 
 static void
@@ -617,7 +600,7 @@ t_more_data_keeps_clock(void)
 	relay_wants(&r, &w);
 	CHECK(w.deadline == STALL);
 	relay_on_time(&r, STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_DOWN);
 }
 
@@ -656,15 +639,17 @@ t_abort(void)
 
 	relay_init(&r, CAP, STALL);
 	relay_on_read(&r, RELAY_UP, 2, 0);
-	relay_abort(&r);
+	relay_end(&r, END_SHORT, ENOMEM);
 	CHECK(relay_done(&r));
-	CHECK(r.end == RELAY_END_ABORT);
+	CHECK(r.end == END_SHORT);
 	CHECK(r.end_dir == -1);
-	CHECK(r.end_err == 0);
+	CHECK(r.end_side == -1);
+	CHECK(r.end_err == ENOMEM);
 	relay_wants(&r, &w);
 	CHECK(wants_nothing(&w));
-	relay_abort(&r);
-	CHECK(r.end == RELAY_END_ABORT);
+	relay_end(&r, END_SIGNAL, 0);
+	CHECK(r.end == END_SHORT);
+	CHECK(r.end_err == ENOMEM);
 }
 
 static void
@@ -675,10 +660,10 @@ t_first_end_wins(void)
 	relay_init(&r, CAP, STALL);
 	relay_on_read(&r, RELAY_DOWN, 1, 0);
 	relay_on_time(&r, STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	relay_on_write_error(&r, RELAY_UP, EPIPE);
-	relay_abort(&r);
-	CHECK(r.end == RELAY_END_STALL);
+	relay_end(&r, END_SIGNAL, 0);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_DOWN);
 	CHECK(r.end_err == 0);
 
@@ -687,18 +672,18 @@ t_first_end_wins(void)
 	relay_on_write_error(&r, RELAY_UP, ECONNRESET);
 	relay_on_write_error(&r, RELAY_DOWN, EPIPE);
 	relay_on_time(&r, 10 * STALL);
-	relay_abort(&r);
-	CHECK(r.end == RELAY_END_WRITE);
+	relay_end(&r, END_SIGNAL, 0);
+	CHECK(r.end == END_RESET);
 	CHECK(r.end_dir == RELAY_UP);
 	CHECK(r.end_err == ECONNRESET);
 
 	relay_init(&r, CAP, STALL);
-	relay_abort(&r);
+	relay_end(&r, END_SIGNAL, 0);
 	relay_on_eof(&r, RELAY_UP, 0);
 	relay_on_eof(&r, RELAY_DOWN, 0);
 	relay_on_shut(&r, RELAY_UP);
 	relay_on_shut(&r, RELAY_DOWN);
-	CHECK(r.end == RELAY_END_ABORT);
+	CHECK(r.end == END_SIGNAL);
 	CHECK(r.end_dir == -1);
 
 	relay_init(&r, CAP, STALL);
@@ -707,9 +692,10 @@ t_first_end_wins(void)
 	relay_on_shut(&r, RELAY_UP);
 	relay_on_shut(&r, RELAY_DOWN);
 	relay_on_write_error(&r, RELAY_UP, EPIPE);
-	relay_abort(&r);
-	CHECK(r.end == RELAY_END_EOF);
+	relay_end(&r, END_SIGNAL, 0);
+	CHECK(r.end == END_EOF);
 	CHECK(r.end_dir == -1);
+	CHECK(r.end_side == -1);
 	CHECK(r.end_err == 0);
 }
 
@@ -773,7 +759,7 @@ t_cap_one(void)
 	CHECK(w.shut[RELAY_UP] == 1 && w.shut[RELAY_DOWN] == 1);
 	relay_on_shut(&r, RELAY_DOWN);
 	relay_on_shut(&r, RELAY_UP);
-	CHECK(r.end == RELAY_END_EOF);
+	CHECK(r.end == END_EOF);
 }
 
 /*
@@ -793,7 +779,7 @@ t_stall_names_earliest(void)
 	relay_wants(&r, &w);
 	CHECK(w.deadline == STALL);
 	relay_on_time(&r, 50 + 2 * STALL);
-	CHECK(r.end == RELAY_END_STALL);
+	CHECK(r.end == END_STALL);
 	CHECK(r.end_dir == RELAY_DOWN);
 }
 
@@ -820,7 +806,7 @@ t_full_before_cap(void)
 	CHECK(w.deadline == 10 + STALL);
 	CHECK(relay_free_spans(&r, RELAY_UP, sp) == 0);
 	relay_on_time(&r, 10 + STALL);
-	CHECK(r.end == RELAY_END_STALL && r.end_dir == RELAY_UP);
+	CHECK(r.end == END_STALL && r.end_dir == RELAY_UP);
 
 	relay_init(&r, CAP, STALL);
 	relay_on_read(&r, RELAY_UP, 3, 10);
@@ -829,15 +815,10 @@ t_full_before_cap(void)
 	relay_wants(&r, &w);
 	CHECK(w.read[RELAY_UP]);
 	CHECK(relay_free_spans(&r, RELAY_UP, sp) > 0);
-	CHECK(spansum(sp, relay_free_spans(&r, RELAY_UP, sp)) == CAP - 2);
+	CHECK(relay_check_sum(sp, relay_free_spans(&r, RELAY_UP, sp)) == CAP - 2);
 }
 
-struct test {
-	const char	*name;
-	void		 (*fn)(void);
-};
-
-static const struct test tests[] = {
+static const struct tap_test tests[] = {
 	{ "init", t_init },
 	{ "read interest while room", t_read_interest_while_room },
 	{ "read interest stops at eof", t_read_interest_stops_at_eof },
@@ -852,6 +833,8 @@ static const struct test tests[] = {
 	{ "end eof only after both shut", t_end_eof_after_both_shut },
 	{ "read error behaves like eof", t_read_error_like_eof },
 	{ "write error ends at once", t_write_error_ends_at_once },
+	{ "write error blames the sink's read error",
+	    t_write_error_blames_the_read_error },
 	{ "write error with nothing buffered", t_write_error_when_idle },
 	{ "deadline of the buffered direction",
 	    t_deadline_of_buffered_direction },
@@ -864,7 +847,7 @@ static const struct test tests[] = {
 	{ "clock starts when data arrives", t_clock_starts_at_arrival },
 	{ "more data does not restart the clock", t_more_data_keeps_clock },
 	{ "full buffer", t_full_buffer },
-	{ "abort", t_abort },
+	{ "the caller's own end", t_abort },
 	{ "first end reason wins", t_first_end_wins },
 	{ "byte counters", t_byte_counters },
 	{ "cap of one byte", t_cap_one },
@@ -876,23 +859,5 @@ static const struct test tests[] = {
 int
 main(void)
 {
-	size_t i, ntests = sizeof(tests) / sizeof(tests[0]);
-	int passed = 0, failed = 0;
-
-	/* Keep our lines in order with an assert() message on stderr. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%zu\n", ntests);
-	for (i = 0; i < ntests; i++) {
-		checkfails = 0;
-		tests[i].fn();
-		if (checkfails == 0) {
-			printf("ok %zu - %s\n", i + 1, tests[i].name);
-			passed++;
-		} else {
-			printf("not ok %zu - %s\n", i + 1, tests[i].name);
-			failed++;
-		}
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return TAP_RUN(tests);
 }

@@ -1,0 +1,230 @@
+/*
+ * pair.c: one pair's life after accept(): connect to the destination, run
+ * the relay, then end through drop_pair(), the one way out, which closes
+ * both sides as the reason says, writes the summary line and exits with
+ * the status the master reads.  Owns the two connected sockets, the
+ * child's title and its scoreboard slot; never resolves names (the master
+ * did).  Calls relay (through relay_io), end, netio, scoreboard, title,
+ * sig, log and util.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "end.h"
+#include "log.h"
+#include "netio.h"
+#include "relay_io.h"
+#include "sig.h"
+#include "title.h"
+#include "util.h"
+#include "pair.h"
+
+/* What ends a busy child's pair. */
+#define PAIR_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
+
+static const char *const side_name[] = { "client", "upstream" };
+static const char *const dir_name[] = { "up", "down" };
+
+struct pair {
+	char		 client[NETIO_ADDRSTRLEN];
+	char		 upstream[NETIO_ADDRSTRLEN];
+	int64_t		 start;
+	int		 fd[2];		/* by side; -1 when not open */
+	struct sb_slot	*sb;
+	uint64_t	 shown;		/* bytes the scoreboard has */
+	int		 draining;	/* the title and scoreboard say so */
+	struct relay	 relay;		/* its end says why the pair ended */
+};
+
+/* " detail=..." as the reason's table line asks, into buf. */
+static void
+fmt_detail(const struct relay *r, enum end_detail kind, char *buf,
+    size_t size)
+{
+	size_t n = 0;
+
+	if (kind != END_DETAIL_NONE)
+		n = util_append(buf, size, n, " detail=");
+	if (kind == END_DETAIL_DIR && r->end_dir != -1)
+		n = util_append(buf, size, n, dir_name[r->end_dir]);
+	else if (kind != END_DETAIL_NONE)
+		n = util_append(buf, size, n, util_errname(r->end_err));
+	if (kind == END_DETAIL_SIDE && r->end_side != -1) {
+		n = util_append(buf, size, n, " side=");
+		n = util_append(buf, size, n, side_name[r->end_side]);
+	}
+	buf[n] = '\0';
+}
+
+static void
+summary(const struct pair *p, const struct end_info *e)
+{
+	int64_t ms = util_now_ms() - p->start;
+	char detail[64];
+
+	fmt_detail(&p->relay, e->detail, detail, sizeof(detail));
+	log_msg(e->warn ? LOGL_WARN : LOGL_INFO,
+	    "pair client=%s upstream=%s up=%llu down=%llu duration=%lld.%03llds"
+	    " reason=%s%s", p->client, p->upstream,
+	    (unsigned long long)p->relay.dir[RELAY_UP].nout,
+	    (unsigned long long)p->relay.dir[RELAY_DOWN].nout,
+	    (long long)(ms / 1000), (long long)(ms % 1000), e->name, detail);
+}
+
+/*
+ * The one way out of a pair, after spiped's dropconn(): close what is
+ * open, with a reset if the reason says so, log the summary, exit.
+ */
+static void __attribute__((noreturn))
+drop_pair(struct pair *p)
+{
+	const struct end_info *e = end_info(p->relay.end);
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		if (p->fd[s] == -1)
+			continue;
+		if (e->abort)
+			netio_abort(p->fd[s]);
+		else
+			(void)close(p->fd[s]);
+	}
+	summary(p, e);
+	_exit(e->exit);
+}
+
+/* What a failed connect()'s errno means for the summary. */
+static enum end_reason
+connect_reason(int err)
+{
+	if (err == ECONNREFUSED)
+		return END_REFUSED;
+	if (err == ETIMEDOUT)
+		return END_TIMEOUT;
+	if (netio_resource_err(err))
+		return END_SHORT;
+	return END_UNREACHABLE;
+}
+
+/*
+ * Try each destination address in order, each with its own deadline.
+ * Returns 0 with p->fd[RELAY_UPSTREAM] connected, or -1 with the reason
+ * recorded in p->relay.
+ */
+static int
+connect_upstream(const struct config *cfg, const struct dest *dest,
+    struct pair *p)
+{
+	const struct dest_addr *a;
+	int64_t deadline, end_at;
+	int i, rc, err = EHOSTUNREACH;
+
+	/* --pair-max-seconds counts from the client's arrival, connect too. */
+	end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
+	for (i = 0; i < dest->n; i++) {
+		a = &dest->addr[i];
+		netio_fmtaddr((const struct sockaddr *)&a->ss, a->len,
+		    p->upstream, sizeof(p->upstream));
+		deadline = util_now_ms() + cfg->connect_ms;
+		if (end_at != 0 && end_at < deadline)
+			deadline = end_at;
+		rc = netio_connect((const struct sockaddr *)&a->ss, a->len,
+		    deadline, sig_waitmask(), &p->fd[RELAY_UPSTREAM]);
+		if (rc == NETIO_OK)
+			return 0;
+		if (end_at != 0 && util_now_ms() >= end_at) {
+			relay_end(&p->relay, END_MAXTIME, 0);
+			return -1;
+		}
+		if (rc == NETIO_WAKE && (sig_take() & PAIR_SIGNALS)) {
+			relay_end(&p->relay, END_SIGNAL, 0);
+			return -1;
+		}
+		if (rc == NETIO_WAKE) {
+			i--;		/* another signal: try it again */
+			continue;
+		}
+		err = errno;
+		log_msg(LOGL_DEBUG, "connect to %s: %s", p->upstream,
+		    strerror(err));
+		if (rc == NETIO_BUG || netio_resource_err(err))
+			break;
+	}
+	relay_end(&p->relay, connect_reason(err), err);
+	return -1;
+}
+
+/* relay_io's progress callback: the scoreboard and title, on change. */
+static void
+progress(void *arg, const struct relay *r, int64_t now)
+{
+	struct pair *p = arg;
+	uint64_t up = r->dir[RELAY_UP].nout, down = r->dir[RELAY_DOWN].nout;
+
+	if (up + down != p->shown) {
+		p->shown = up + down;
+		sb_counts(p->sb, up, down, now);
+	}
+	if (!p->draining && (r->dir[RELAY_UP].eof || r->dir[RELAY_DOWN].eof)) {
+		p->draining = 1;
+		sb_state(p->sb, SB_DRAINING);
+		title_set("drain", p->client, " > ", p->upstream,
+		    (const char *)NULL);
+	}
+}
+
+static void
+relay(const struct config *cfg, struct pair *p)
+{
+	struct relay_io_cfg rc;
+
+	netio_nodelay(p->fd[RELAY_UPSTREAM]);
+	sb_upstream(p->sb, p->upstream);
+	title_set("relay", p->client, " > ", p->upstream, (const char *)NULL);
+	rc.splice = cfg->splice;
+	rc.end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
+	rc.max_bytes = cfg->pair_max_bytes;
+	rc.progress = progress;
+	rc.arg = p;
+	relay_io_run(p->fd, &rc, &p->relay);
+}
+
+/*
+ * pair_serve: relay the connected client cfd to the destination, log the
+ * summary and exit.
+ */
+void
+pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
+    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
+{
+	struct pair p;
+
+	memset(&p, 0, sizeof(p));
+	p.start = util_now_ms();
+	p.fd[RELAY_CLIENT] = cfd;
+	p.fd[RELAY_UPSTREAM] = -1;
+	p.sb = sb;
+	relay_init(&p.relay, cfg->bufsize, cfg->stall_ms);
+	netio_fmtaddr(peer, peerlen, p.client, sizeof(p.client));
+	p.upstream[0] = '-';	/* no snprintf(): see netio_fmtaddr() */
+	sb_client(sb, p.client, p.start);
+	title_set("connect", p.client, (const char *)NULL);
+	if (netio_fd_ok(cfd) == -1)
+		relay_end(&p.relay, end_internal(errno), errno);
+	/*
+	 * A SIGTERM that came between accept() and blocking the signals ran
+	 * its handler already: no later pselect() will report it.
+	 */
+	else if (sig_take() & PAIR_SIGNALS)
+		relay_end(&p.relay, END_SIGNAL, 0);
+	else {
+		netio_nodelay(cfd);
+		if (connect_upstream(cfg, dest, &p) == 0)
+			relay(cfg, &p);
+	}
+	drop_pair(&p);
+}

@@ -1,0 +1,25 @@
+/*
+ * pair.h: one relayed pair, from a connected client to the child's exit.
+ */
+#ifndef TCPPROXY_PAIR_H
+#define TCPPROXY_PAIR_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "dest.h"
+#include "scoreboard.h"
+
+/*
+ * Serve the one connected client cfd (non-blocking, close-on-exec): connect
+ * to dest, relay, then close both sides, write the pair's summary line and
+ * exit with the status end.h gives its reason.  Progress shows in
+ * scoreboard slot sb (NULL: none) and in the process title.  SIGTERM and
+ * SIGINT must be caught and blocked (sig_init).
+ */
+void	pair_serve(const struct config *, const struct dest *, int cfd,
+	    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
+	    __attribute__((noreturn));
+
+#endif /* TCPPROXY_PAIR_H */
