@@ -8,7 +8,8 @@
  * of a family we can relay, and either listening or connected.  The
  * variables are unset in every mode, so that nothing we start takes them
  * for its own.  Runs before any fork, so problems end the program with
- * one line (err(3)).  Calls netio to format addresses, log to sanitise.
+ * one line (err(3)).  Calls netio to format addresses, log to sanitise,
+ * util to parse the variables.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

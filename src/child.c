@@ -4,8 +4,8 @@
  * that it took a client, drops what only an idle child needs and hands
  * the client to pair.c, which never returns.  Also the set-up of a lone
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
- * listeners' copies and the taken pipe's write end.  Calls pair, netio,
- * sig, title and log.
+ * listeners' copies and the taken pipe's write end.  Calls pair, end (for
+ * the exit statuses), netio, sig, title and log.
  */
 #include <sys/types.h>
 #include <sys/select.h>

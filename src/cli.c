@@ -298,7 +298,7 @@ defaults(struct config *cfg)
 
 /* What the options said that is not configuration itself. */
 struct seen {
-	const char	*status_arg;	/* --status=PID's value, or NULL */
+	const char	*status_arg;	/* --status=PID, or NULL */
 	int		 spare_set;	/* --spare was given */
 };
 

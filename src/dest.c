@@ -1,7 +1,8 @@
 /*
  * dest.c: resolve the destination into a fixed array of addresses that
  * children inherit across fork().  Children never resolve: getaddrinfo()
- * can block far beyond any timeout of ours.  Owns no state.
+ * can block far beyond any timeout of ours.  Owns no state; calls
+ * nothing of the project.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -5,21 +5,38 @@
 #include "netio.h"
 #include "end.h"
 
+#define CLOSE	0		/* an orderly close */
+#define RESET	1		/* a reset (SO_LINGER 0) */
+#define INFO	0
+#define WARN	1
+
 static const struct end_info table[END_NREASONS] = {
-	/*                 name           abort warn detail            exit */
-	[END_NONE] =     { "none",          0, 1, END_DETAIL_NONE,  END_EXIT_PEER },
-	[END_EOF] =      { "eof",           0, 0, END_DETAIL_NONE,  END_EXIT_SERVED },
-	[END_RESET] =    { "reset",         0, 0, END_DETAIL_SIDE,  END_EXIT_PEER },
-	[END_STALL] =    { "stall",         1, 0, END_DETAIL_DIR,   END_EXIT_PEER },
-	[END_REFUSED] =  { "refused",       0, 0, END_DETAIL_ERRNO, END_EXIT_PEER },
-	[END_UNREACHABLE] = { "unreachable", 0, 0, END_DETAIL_ERRNO, END_EXIT_PEER },
-	[END_TIMEOUT] =  { "timeout",       0, 0, END_DETAIL_ERRNO, END_EXIT_PEER },
-	[END_SIGNAL] =   { "signal",        1, 0, END_DETAIL_NONE,  END_EXIT_SERVED },
-	[END_MAXTIME] =  { "max-time",      1, 0, END_DETAIL_NONE,  END_EXIT_SERVED },
-	[END_MAXBYTES] = { "max-bytes",     1, 0, END_DETAIL_NONE,  END_EXIT_SERVED },
-	/* Both log as "internal"; only the master's back-off tells them apart. */
-	[END_SHORT] =    { "internal",      0, 1, END_DETAIL_ERRNO, END_EXIT_SICK },
-	[END_INTERNAL] = { "internal",      0, 1, END_DETAIL_ERRNO, END_EXIT_PEER },
+	/* reason             name        close  level  detail  exit status */
+	[END_NONE] =        { "none",        CLOSE, WARN, END_DETAIL_NONE,
+				END_EXIT_PEER },
+	[END_EOF] =         { "eof",         CLOSE, INFO, END_DETAIL_NONE,
+				END_EXIT_SERVED },
+	[END_RESET] =       { "reset",       CLOSE, INFO, END_DETAIL_SIDE,
+				END_EXIT_PEER },
+	[END_STALL] =       { "stall",       RESET, INFO, END_DETAIL_DIR,
+				END_EXIT_PEER },
+	[END_REFUSED] =     { "refused",     CLOSE, INFO, END_DETAIL_ERRNO,
+				END_EXIT_PEER },
+	[END_UNREACHABLE] = { "unreachable", CLOSE, INFO, END_DETAIL_ERRNO,
+				END_EXIT_PEER },
+	[END_TIMEOUT] =     { "timeout",     CLOSE, INFO, END_DETAIL_ERRNO,
+				END_EXIT_PEER },
+	[END_SIGNAL] =      { "signal",      RESET, INFO, END_DETAIL_NONE,
+				END_EXIT_SERVED },
+	[END_MAXTIME] =     { "max-time",    RESET, INFO, END_DETAIL_NONE,
+				END_EXIT_SERVED },
+	[END_MAXBYTES] =    { "max-bytes",   RESET, INFO, END_DETAIL_NONE,
+				END_EXIT_SERVED },
+	/* Both are "internal"; only the master's back-off tells them apart. */
+	[END_SHORT] =       { "internal",    CLOSE, WARN, END_DETAIL_ERRNO,
+				END_EXIT_SICK },
+	[END_INTERNAL] =    { "internal",    CLOSE, WARN, END_DETAIL_ERRNO,
+				END_EXIT_PEER },
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * listen.c: standalone mode: resolve the listen address, then socket,
  * bind and listen.  Runs before any fork, so it reports with warn(3).
- * Calls netio to format addresses, dest to explain resolver errors.
+ * Calls netio to format addresses, dest to explain resolver errors, log
+ * to sanitise names.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

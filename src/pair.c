@@ -4,8 +4,8 @@
  * both sides as the reason says, writes the summary line and exits with
  * the status the master reads.  Owns the two connected sockets, the
  * child's title and its scoreboard slot; never resolves names (the master
- * did).  Calls relay (through relay_io), end, netio, scoreboard, title,
- * sig, log and util.
+ * did).  Calls relay_io, relay, end, netio, scoreboard, title, sig, log
+ * and util.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,11 +33,11 @@ struct pair {
 	char		 client[NETIO_ADDRSTRLEN];
 	char		 upstream[NETIO_ADDRSTRLEN];
 	int64_t		 start;
-	int		 fd[2];		/* by side; -1 when not open */
+	int		 fd[2];		/* by side; -1: not open */
 	struct sb_slot	*sb;
 	uint64_t	 shown;		/* bytes the scoreboard has */
-	int		 draining;	/* the title and scoreboard say so */
-	struct relay	 relay;		/* its end says why the pair ended */
+	int		 draining;	/* title and scoreboard say so */
+	struct relay	 relay;		/* its end: why the pair ended */
 };
 
 /* " detail=..." as the reason's table line asks, into buf. */

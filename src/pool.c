@@ -40,7 +40,7 @@ struct pool {
 	int		*lfds;		/* closed (-1) once stopping */
 	int		 nlfd;
 	enum policy_stop stop;
-	int64_t		 drain_until;	/* draining: end pairs then; 0: never */
+	int64_t		 drain_until;	/* end pairs then; 0: never */
 	int		 exitcode;
 	int64_t		 warned_limit;
 	struct slots	 slots;		/* children's lives */

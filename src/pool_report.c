@@ -3,7 +3,7 @@
  * pool.  Owns the memory of the last STATUS= sent.  Counts are sent as
  * they change, at most once per REPORT_STATUS_MS, so that busy pools do
  * not flood systemd and idle ones are never woken.  Calls notify, title,
- * netio, log.
+ * dest (for its error strings), netio and log.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

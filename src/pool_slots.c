@@ -169,7 +169,7 @@ int
 slots_spawn(struct slots *s, unsigned n, const struct child_ctx *tmpl,
     int64_t now)
 {
-	struct birth b;		/* the slot table is not mapped in the child */
+	struct birth b;		/* the slot table is not in the child */
 	sigset_t old;
 	int i, rc = 0;
 

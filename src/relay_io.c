@@ -10,7 +10,7 @@
  * children touch no buffer page.
  * It also enforces the pair's limits (time, bytes), and records every end
  * of its own (a limit, a signal, a failure) in the relay's state.  It
- * reports progress only through its caller's callback.  Calls relay,
+ * reports progress only through its caller's callback.  Calls relay, end,
  * netio, sig and util.
  */
 #include <sys/types.h>
@@ -112,18 +112,13 @@ transfer(struct io *io, int d, int in)
 static int
 pump_write(struct io *io, int d, int64_t now)
 {
-	ssize_t n;
+	ssize_t n = transfer(io, d, 0);
 
-	if ((n = transfer(io, d, 0)) == 0)
-		return 0;
-	if (n > 0) {
+	if (n > 0)
 		relay_on_write(io->r, d, (size_t)n, now);
-		return 1;
-	}
-	if (n == NETIO_AGAIN)
-		return 0;
-	failed(io, d, n, errno);
-	return 0;
+	else if (n != 0 && n != NETIO_AGAIN)
+		failed(io, d, n, errno);
+	return n > 0;
 }
 
 /* Read into direction d: 1 on progress, 0 when the source has nothing. */

@@ -12,8 +12,9 @@
  *     context there.
  * The top bytes of that region hold process titles (title.c), so a title
  * costs no page either.  A child then owns its stack page and its TLS
- * page, and nothing the master does later adds to that.  Elsewhere, or in sanitizer builds
- * (which do not follow a switch of stacks), it is plain fork().
+ * page, and nothing the master does later adds to that (the rules: see
+ * README, "Pages").  Elsewhere, or in sanitizer builds (which do not
+ * follow a switch of stacks), it is plain fork().
  *
  * Owns the two stack mappings.  Calls nothing but libc.
  */

@@ -20,8 +20,8 @@ int	title_move(char *buf, size_t len);
 /*
  * Title "tcpproxy: ROLE ABC" (the strings after role until NULL are
  * appended after a space, cut to what fits) and process name "tcpproxy:
- * ROLE", or "tcpproxy" for a role longer than 5 bytes.  Uses no printf: children call it, and it must not cost them a
- * page of stack.
+ * ROLE", or "tcpproxy" for a role longer than 5 bytes.  Uses no printf:
+ * children call it, and it must not cost them a page of stack.
  */
 void	title_set(const char *role, ...);
 

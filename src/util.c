@@ -84,20 +84,18 @@ util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 enum util_perr
 util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
+	static const char units[] = "kKmMgG";
+	const char *p, *u;
 	enum util_perr e;
-	const char *p;
 	uint64_t v, mul = 1;
 
 	if ((e = leading(s, &p, &v)) != UTIL_OK)
 		return e;
-	if (*p == 'k' || *p == 'K')
-		mul = 1024;
-	else if (*p == 'm' || *p == 'M')
-		mul = 1024 * 1024;
-	else if (*p == 'g' || *p == 'G')
-		mul = 1024 * 1024 * 1024;
-	if (mul != 1)
+	/* k or K is 1024, m or M 1024 * 1024, g or G 1024 ** 3. */
+	if (*p != '\0' && (u = strchr(units, *p)) != NULL) {
+		mul <<= 10 * (1 + (u - units) / 2);
 		p++;
+	}
 	if (*p != '\0')
 		return UTIL_NAN;
 	if (v > UINT64_MAX / mul || v * mul < min || v * mul > max)
