@@ -27,9 +27,6 @@
 #include "title.h"
 #include "child.h"
 
-/* What ends a busy child's pair; SIGUSR2 retires it only while idle. */
-#define CHILD_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
-
 /*
  * Signals of a fresh child (all blocked since the fork): only what it uses
  * caught, and unblocked while it waits in accept(), which they interrupt.
@@ -37,7 +34,7 @@
 static void
 setup_signals(const struct child_ctx *ctx)
 {
-	if (sig_init(CHILD_SIGNALS | SIGBIT(SIGUSR2), 0) == -1) {
+	if (sig_init(PAIR_SIGNALS | SIGBIT(SIGUSR2), 0) == -1) {
 		log_msg(LOGL_ERROR, "child: signal setup: %s", strerror(errno));
 		_exit(END_EXIT_SICK);
 	}
@@ -175,7 +172,7 @@ child_run(const struct child_ctx *ctx)
 	 * From here on signals wait for pselect(), and a retire request or
 	 * the master's death is ignored (one already pending is dropped).
 	 */
-	sig_block_caught(CHILD_SIGNALS);
+	sig_block_caught(PAIR_SIGNALS);
 	sig_ignore(SIGUSR2);
 	for (i = 0; i < ctx->nlfd; i++)
 		(void)close(ctx->lfds[i]);
@@ -192,7 +189,7 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (sig_init(CHILD_SIGNALS, 1) == -1) {
+	if (sig_init(PAIR_SIGNALS, 1) == -1) {
 		log_msg(LOGL_ERROR, "signal setup: %s", strerror(errno));
 		_exit(END_EXIT_SICK);
 	}

@@ -2,7 +2,8 @@
  * cli.c: options and arguments to a const struct config.  Every value is
  * range-checked here, so the rest of the program trusts the config.  Bad
  * input ends the program with exit status 2 and one line that names the
- * problem and the offending value.  Calls util for parsing.
+ * problem and the offending value.  Calls cli_shield for negative numbers
+ * among the operands, util for parsing.
  */
 #include <err.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_shield.h"
 #include "util.h"
 #include "cli.h"
 
@@ -224,62 +226,6 @@ bad_option(char **argv, int missing_value)
 	cli_usage_error("unknown option '%s'", name);
 }
 
-/* 1 if argv element a is an option whose value is the next element. */
-static int
-takes_next(const char *a)
-{
-	const struct option *o;
-	const char *p, *s;
-	size_t len;
-
-	if (a[0] != '-' || a[1] == '\0')
-		return 0;
-	if (a[1] == '-') {
-		if (strchr(a, '=') != NULL)
-			return 0;
-		len = strlen(a + 2);
-		for (o = longopts; o->name != NULL; o++)
-			if (len > 0 && strncmp(o->name, a + 2, len) == 0)
-				return o->has_arg == required_argument;
-		return 0;
-	}
-	for (p = a + 1; *p != '\0'; p++)
-		if (*p != ':' && (s = strchr(shortopts, *p)) != NULL &&
-		    s[1] == ':')
-			return p[1] == '\0';
-	return 0;
-}
-
-/*
- * No option is a digit, so "-5" where an argument stands is a negative
- * number, which getopt would call an unknown option.  Each such element
- * is swapped for its own stand-in, a distinct empty string that getopt
- * leaves alone, and swapped back afterwards, so that what the user reads
- * is "invalid listen port '-5': out of range".
- */
-static void
-shield(int argc, char **argv, char *marks, char **saved)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i - 1], "--") != 0; i++)
-		if (argv[i][0] == '-' && argv[i][1] >= '0' &&
-		    argv[i][1] <= '9' && !takes_next(argv[i - 1])) {
-			saved[i] = argv[i];
-			argv[i] = &marks[i];
-		}
-}
-
-static void
-unshield(int argc, char **argv, char *marks, char **saved)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (argv[i] >= marks && argv[i] < marks + argc)
-			argv[i] = saved[argv[i] - marks];
-}
-
 static void
 defaults(struct config *cfg)
 {
@@ -412,10 +358,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	if ((marks = calloc((size_t)argc, 1)) == NULL ||
 	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
 		err(1, "cli");
-	shield(argc, argv, marks, saved);
+	cli_shield(argc, argv, longopts, shortopts, marks, saved);
 	defaults(cfg);
 	options(argc, argv, cfg, &seen);
-	unshield(argc, argv, marks, saved);
+	cli_unshield(argc, argv, marks, saved);
 	free(saved);
 	free(marks);
 	if (cfg->status)

@@ -23,9 +23,6 @@
 #include "util.h"
 #include "pair.h"
 
-/* What ends a busy child's pair. */
-#define PAIR_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
-
 static const char *const side_name[] = { "client", "upstream" };
 static const char *const dir_name[] = { "up", "down" };
 

@@ -10,6 +10,10 @@
 #include "cli.h"
 #include "dest.h"
 #include "scoreboard.h"
+#include "sig.h"
+
+/* The signals that end a pair (SIGUSR2 retires a child only while idle). */
+#define PAIR_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
 
 /*
  * Serve the one connected client cfd (non-blocking, close-on-exec): connect

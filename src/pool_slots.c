@@ -28,9 +28,7 @@
 #include "spawn.h"
 #include "pool_slots.h"
 
-static const char *const state_name[] = {
-	"free", "idle", "busy", "retiring"
-};
+static const char *const state_name[] = { "free", "idle", "busy", "retiring" };
 
 /* The master's own bug: say so and stop, as Postfix's msg_panic(). */
 static void __attribute__((noreturn))
