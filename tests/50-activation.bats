@@ -2,7 +2,7 @@
 # Goal: socket activation and readiness work end to end.  Debian's
 # systemd-socket-activate makes the cases it can (the real protocol): its
 # listening sockets (Accept=no; one, or one IPv4 and one IPv6) feed the
-# pool, which passes the assignment tester's phases that way too; a
+# pool, which passes tests/progs/tester's phases that way too; a
 # connection it passes (Accept=yes, or inetd style on stdin and stdout) is
 # relayed by a process of its own, byte for byte and with half-close,
 # which then exits 0.  tests/progs/sockpass makes the rest: a non-blocking
@@ -235,8 +235,8 @@ o_nonblock() {
 	assert_output "served"
 }
 
-# run_tester PHASE: one phase of the assignment tester (see
-# 20-assignment.bats) with the proxy under systemd-socket-activate
+# run_tester PHASE: one phase of tests/progs/tester (see
+# 20-forwarding.bats) with the proxy under systemd-socket-activate
 # (tests/lib/socket-activate.sh) and -t 1.
 run_tester() {
 	run timeout -k 10 200 "$PROGS/tester" --stall 1 "$1" -- \

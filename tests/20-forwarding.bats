@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
-# Goal: pass the classic automated tester of a TCP proxy assignment, run
-# against the real binary one phase per test: echo through one connection,
-# chains of 2 and 20 connections, 2 MB both ways through 20, the same beside
-# a pair that never drains (which must then be aborted on time while the 20
-# carry on undisturbed), half-close, a server that closes at once, an
-# active client with idle gaps longer than the stall timeout, and the
-# abort of a pair whose client or server never reads.
+# Goal: the forwarding rules hold, as tests/progs/tester (the checks of
+# the classic TCP proxy assignment) drives them against the real binary,
+# one phase per test: echo through one connection, chains of 2 and 20
+# connections, 2 MB both ways through 20, the same beside a pair that
+# never drains (which must then be aborted on time while the 20 carry on
+# undisturbed), half-close, a server that closes at once, an active client
+# with idle gaps longer than the stall timeout, and the abort of a pair
+# whose client or server never reads.
 #
 # tests/progs/tester plays both the client and the server, starts the proxy
 # itself ("$TCPPROXY" OPTIONS 127.0.0.1 SERVERPORT PROXYPORT) in a process
@@ -37,61 +38,61 @@ run_phase() {
 	    "$phase" -- "$TCPPROXY" -l 127.0.0.1 "$@"
 }
 
-@test "assignment: single echo connection" {
+@test "tester: single echo connection" {
 	run_phase 1 single -t 1
 	assert_success
 	assert_output --partial "PASS: phase single"
 }
 
-@test "assignment: chain of two connections" {
+@test "tester: chain of two connections" {
 	run_phase 1 two -t 1
 	assert_success
 	assert_output --partial "PASS: phase two"
 }
 
-@test "assignment: chain of twenty connections" {
+@test "tester: chain of twenty connections" {
 	run_phase 1 twenty -t 1
 	assert_success
 	assert_output --partial "PASS: phase twenty"
 }
 
-@test "assignment: 2 MB both ways through twenty connections" {
+@test "tester: 2 MB both ways through twenty connections" {
 	run_phase 1 bulk -t 1
 	assert_success
 	assert_output --partial "PASS: phase bulk"
 }
 
-@test "assignment: bulk beside a pair that never drains, then its abort" {
+@test "tester: bulk beside a pair that never drains, then its abort" {
 	run_phase 1 mix -t 1
 	assert_success
 	assert_output --partial "PASS: phase mix"
 }
 
-@test "assignment: one-way shutdown keeps the other direction" {
+@test "tester: one-way shutdown keeps the other direction" {
 	run_phase 1 halfclose -t 1
 	assert_success
 	assert_output --partial "PASS: phase halfclose"
 }
 
-@test "assignment: server closing at once closes the client" {
+@test "tester: server closing at once closes the client" {
 	run_phase 1 earlyclose -t 1
 	assert_success
 	assert_output --partial "PASS: phase earlyclose"
 }
 
-@test "assignment: active client with idle gaps is not timed out" {
+@test "tester: active client with idle gaps is not timed out" {
 	run_phase 1 active -t 1
 	assert_success
 	assert_output --partial "PASS: phase active"
 }
 
-@test "assignment: client that never reads is aborted after the stall time" {
+@test "tester: client that never reads is aborted after the stall time" {
 	run_phase 1 lazy-client -t 1
 	assert_success
 	assert_output --partial "PASS: phase lazy-client"
 }
 
-@test "assignment: server that never reads is aborted after the default 10 s" {
+@test "tester: server that never reads is aborted after the default 10 s" {
 	# No -t: the real default, so one test covers it.
 	run_phase 10 lazy-server
 	assert_success
