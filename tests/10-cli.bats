@@ -1,7 +1,9 @@
 # Goal: the command line does what the contract says: --help and --version
 # answer on stdout and exit 0; every bad input is refused before anything
 # starts, with exit 2 (usage) or 1 (runtime), one first line on stderr that
-# names the problem and the value, and never a crash.
+# names the problem and the value, and never a crash; the limits of each
+# range are accepted.  The man page and --help document the same options,
+# and the page formats without a warning.
 
 load lib/common
 
@@ -116,15 +118,20 @@ runtime_error() {
 	usage_error "invalid listen port '-1': out of range (1-65535)"
 }
 
+# invalid_value OPTION VALUE WHY: --OPTION VALUE is a usage error that
+# says WHY.
+invalid_value() {
+	cli -l 127.0.0.1 "--$1" "$2" localhost 80 "$LPORT"
+	usage_error "invalid --$1 value '$2': $3"
+}
+
 @test "bad --max-children and --spare values" {
 	local o
 	for o in max-children spare; do
-		cli -l 127.0.0.1 "--$o" x localhost 80 "$LPORT"
-		usage_error "invalid --$o value 'x': not a number"
+		invalid_value "$o" x 'not a number'
 		cli -l 127.0.0.1 "--$o=0" localhost 80 "$LPORT"
 		usage_error "invalid --$o value '0': out of range (1-1000000)"
-		cli -l 127.0.0.1 "--$o" 1000001 localhost 80 "$LPORT"
-		usage_error "invalid --$o value '1000001': out of range (1-1000000)"
+		invalid_value "$o" 1000001 'out of range (1-1000000)'
 	done
 	# the short options get the same checks
 	cli -l 127.0.0.1 -m 0 localhost 80 "$LPORT"
@@ -146,8 +153,7 @@ bad_value() {
 }
 
 @test "bad --buffer-size values" {
-	cli -l 127.0.0.1 --buffer-size x localhost 80 "$LPORT"
-	usage_error "invalid --buffer-size value 'x': not a number"
+	invalid_value buffer-size x 'not a number'
 	local range='(1024|1k)-(67108864|64m)'
 	bad_value buffer-size 0 "$range"
 	bad_value buffer-size 1023 "$range"
@@ -158,13 +164,37 @@ bad_value() {
 @test "bad --connect-timeout and --stall-timeout values" {
 	local o
 	for o in connect-timeout stall-timeout; do
-		cli -l 127.0.0.1 "--$o" x localhost 80 "$LPORT"
-		usage_error "invalid --$o value 'x': not a number"
+		invalid_value "$o" x 'not a number'
 	done
 	bad_value connect-timeout 0 '0\.001-3600'
 	bad_value connect-timeout 3601 '0\.001-3600'
 	bad_value stall-timeout 0 '0\.001-86400'
 	bad_value stall-timeout 86401 '0\.001-86400'
+}
+
+@test "--status=abc is a usage error like any other: the hint line follows" {
+	cli --status=abc
+	usage_error "--status: invalid process ID 'abc'"
+}
+
+@test "bad values of --drain-timeout, --pair-max-seconds, --pair-max-bytes" {
+	invalid_value drain-timeout -1 'out of range (0-86400)'
+	invalid_value drain-timeout abc 'not a number'
+	invalid_value drain-timeout 86401 'out of range (0-86400)'
+	invalid_value drain-timeout 0.0001 'out of range (0-86400)'
+	invalid_value pair-max-seconds 0 'out of range (0.001-31536000)'
+	invalid_value pair-max-seconds abc 'not a number'
+	invalid_value pair-max-seconds 31536001 'out of range (0.001-31536000)'
+	invalid_value pair-max-bytes 0 'out of range (1-1048576g)'
+	invalid_value pair-max-bytes 5x 'not a number'
+	invalid_value pair-max-bytes 2000000g 'out of range (1-1048576g)'
+	cli -l 127.0.0.1 --drain-timeout=x localhost 80 "$LPORT"
+	usage_error "invalid --drain-timeout value 'x': not a number"
+	local o
+	for o in drain-timeout pair-max-seconds pair-max-bytes; do
+		cli -l 127.0.0.1 localhost 80 "$LPORT" "--$o"
+		usage_error "option '--$o' needs a value"
+	done
 }
 
 @test "--spare more than --max-children" {
@@ -219,4 +249,87 @@ bad_value() {
 	    --stall-timeout=86400 --max-children=1000000 --spare=2 \
 	    127.0.0.1 "$SERVER_PORT"
 	wait_until -t 5 children_are 2
+}
+
+@test "the limits of --drain-timeout, --pair-max-seconds, --pair-max-bytes are accepted" {
+	start_echod
+	start_proxy --drain-timeout 86400 --pair-max-seconds 31536000 \
+	    --pair-max-bytes 1048576g -s 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	stop_proxy
+	assert_equal "$PROXY_STATUS" 0
+	start_proxy --drain-timeout=0 --pair-max-seconds=0.001 \
+	    --pair-max-bytes=1 -s 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+}
+
+# help_options: "short long" per option of --help ("-" for no short one).
+help_options() {
+	local line
+	"$TCPPROXY" --help | while IFS= read -r line; do
+		[[ $line =~ ^\ \ (-([A-Za-z]),\ )?\ *--([a-z][a-z0-9-]*) ]] ||
+		    continue
+		echo "${BASH_REMATCH[2]:--} ${BASH_REMATCH[3]}"
+	done
+}
+
+# mdoc_flags FROM TO FILE: the flags named by "Fl" between the line
+# matching FROM and the next line matching TO, one a line: "--name" for
+# "Fl Fl name", "-x" for each letter of "Fl xyz".
+mdoc_flags() {
+	awk -v from="$1" -v to="$2" '
+	    on && $0 ~ to { exit }
+	    on && /^\.(It|Op|Fl) / {
+		line = $0
+		sub(/^\./, "", line)
+		n = split(line, w, " ")
+		for (i = 1; i < n; i++) {
+			if (w[i] != "Fl")
+				continue
+			if (w[i + 1] == "Fl") {
+				print "--" w[i + 2]
+				i += 2
+			} else if (w[i + 1] ~ /^[A-Za-z]+$/) {
+				k = split(w[i + 1], ch, "")
+				for (j = 1; j <= k; j++)
+					print "-" ch[j]
+				i++
+			}
+		}
+	    }
+	    $0 ~ from { on = 1 }' "$3"
+}
+
+@test "the man page and --help document the same options" {
+	local page=$BATS_TEST_DIRNAME/../src/tcpproxy.1 help man synopsis
+	local short long missing=
+	help=$(help_options | while read -r short long; do
+		[ "$short" = - ] || echo "-$short"
+		echo "--$long"
+	done | sort -u)
+	[ "$(wc -l <<<"$help")" -ge 20 ] || fail "--help parsed badly: $help"
+	man=$(mdoc_flags '^The options are:' '^\.El' "$page" | sort -u)
+	[ "$(wc -l <<<"$man")" -ge 20 ] || fail "man page parsed badly: $man"
+	assert_equal "$man" "$help"
+	# the synopsis names each option, by its short form where it has one
+	synopsis=$(mdoc_flags '^\.Sh SYNOPSIS' '^\.Sh ' "$page" | sort -u)
+	while read -r short long; do
+		if [ "$short" = - ]; then
+			grep -qx -- "--$long" <<<"$synopsis" ||
+			    missing+=" --$long"
+		else
+			grep -qx -- "-$short" <<<"$synopsis" ||
+			    missing+=" -$short"
+		fi
+	done < <(help_options)
+	[ -z "$missing" ] || fail "not in the SYNOPSIS:$missing"
+}
+
+@test "the man page formats without a warning" {
+	command -v man >/dev/null || skip "man is missing"
+	local page=$BATS_TEST_DIRNAME/../src/tcpproxy.1
+	run --separate-stderr man --warnings -l "$page"
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output --partial 'tcpproxy'
 }

@@ -1,14 +1,13 @@
 # Goal: the process model stays clean: no zombies, no leaked descriptors,
-# the idle pool returns to --spare, idle pairs cost no CPU, SIGTERM and
-# SIGINT shut down gracefully (a second SIGTERM ends busy pairs), a killed
-# idle child is replaced, and --max-children queues clients instead of
-# refusing them.
+# the idle pool returns to --spare, idle pairs cost no CPU, a killed idle
+# child is replaced, --max-children queues clients instead of refusing
+# them, and a burst raises the spare count only for a while.  (Signals:
+# see 73-signals-drain.bats.)
 
 load lib/common
 
 master_fds() { ls "/proc/$PROXY_PID/fd" | wc -l; }
 master_fds_are() { [ "$(master_fds)" -eq "$1" ]; }
-refuses() { ! connect_ok "$1"; }
 
 @test "200 short connections: no zombies, pool back to --spare, no fd leak" {
 	local round i fds before
@@ -59,54 +58,6 @@ refuses() { ! connect_ok "$1"; }
 		conn_echo "${fds[i - 1]}" "pair $i still there"
 	done
 	pair_count_is 0
-}
-
-@test "SIGTERM: stop listening at once, finish the open pair, exit 0" {
-	local fd
-	start_echod
-	start_proxy -t 1 -s 3 127.0.0.1 "$SERVER_PORT"
-	open_conn "$PROXY_PORT"
-	fd=$CONN
-	conn_echo "$fd" "before"
-	wait_until -t 5 children_are 4
-	kill -TERM "$PROXY_PID"
-	wait_until -t 2 refuses "$PROXY_PORT"
-	wait_until -t 5 children_are 1	# the idle ones are gone
-	conn_echo "$fd" "still served after SIGTERM"
-	alive "$PROXY_PID"
-	close_conn "$fd"
-	wait_proxy_exit 5
-	assert_equal "$PROXY_STATUS" 0
-	run pair_lines
-	assert_output --regexp " up=34 down=34 .*reason=eof$"
-}
-
-@test "a second SIGTERM ends the busy pair" {
-	local fd
-	start_echod
-	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
-	open_conn "$PROXY_PORT"
-	fd=$CONN
-	conn_echo "$fd" "busy"
-	kill -TERM "$PROXY_PID"
-	# the first one must have been taken before the second is sent
-	wait_until -t 2 refuses "$PROXY_PORT"
-	wait_until -t 5 children_are 1
-	kill -TERM "$PROXY_PID"
-	conn_closed "$fd" 5 || fail "the pair was not ended within 5 s"
-	wait_proxy_exit 5
-	assert_equal "$PROXY_STATUS" 0
-	run pair_lines
-	assert_output --regexp "reason=signal"
-}
-
-@test "SIGINT shuts down like SIGTERM" {
-	start_echod
-	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
-	wait_until -t 5 children_are 2
-	kill -INT "$PROXY_PID"
-	wait_proxy_exit 5
-	assert_equal "$PROXY_STATUS" 0
 }
 
 @test "an idle child killed with SIGKILL is replaced" {
@@ -173,19 +124,4 @@ refuses() { ! connect_ok "$1"; }
 	wait_until -t 10 pair_count_is 40
 	wait_until -t 5 grep -q 'keeping 2 idle children' "$PROXY_LOG"
 	wait_until -t 5 children_are 2
-}
-
-@test "SIGUSR1 logs the pool, counting every pair served" {
-	local fds=() i
-	start_echod
-	start_proxy -t 1 -s 4 127.0.0.1 "$SERVER_PORT"
-	for i in {1..50}; do
-		open_conn "$PROXY_PORT"
-		conn_echo "$CONN" "short $i"
-		close_conn "$CONN"
-	done
-	wait_until -t 10 pair_count_is 50
-	wait_until -t 5 children_are 4
-	kill -USR1 "$PROXY_PID"
-	wait_until -t 5 grep -q 'pool: .* 50 pairs served, 0 failed' "$PROXY_LOG"
 }

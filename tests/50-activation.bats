@@ -42,12 +42,7 @@ teardown() {
 		kill -TERM "$pid" 2>/dev/null || true
 		wait_until -t 5 gone "$pid" || rc=1
 		wait "$pid" 2>/dev/null || true
-		if ! wait_until -t 5 session_over "$pid"; then
-			echo "teardown: left behind by activator $pid:" >&2
-			ps -o pid,ppid,stat,args -s "$pid" >&2 || true
-			kill -KILL -- -"$pid" 2>/dev/null || true
-			rc=1
-		fi
+		session_cleared 5 "$pid" "activator $pid" || rc=1
 	done
 	if [ "${#ACT_PIDS[@]}" -gt 0 ] && [ -z "$PROXY_PID" ] &&
 	    { [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; }; then
@@ -56,9 +51,6 @@ teardown() {
 	fi
 	return "$rc"
 }
-
-# session_over SID: no process is left in session SID.
-session_over() { ! pgrep -s "$1" >/dev/null; }
 
 # pair_re DEST-PORT BYTES: a pair line with BYTES each way, ended by EOF.
 pair_re() {
@@ -111,6 +103,20 @@ activator_started() {
 }
 
 act_children_are() { [ "$(pgrep -c -P "$ACT_PID")" -eq "$1" ]; }
+
+# clients_echo PORT N: N clients, all connected at once, each echo
+# "client I" once; then all of them close.
+clients_echo() {
+	local fds=() fd i
+	for ((i = 1; i <= $2; i++)); do
+		open_conn "$1"
+		fds+=("$CONN")
+		conn_echo "$CONN" "client $i"
+	done
+	for fd in "${fds[@]}"; do
+		close_conn "$fd"
+	done
+}
 
 # start_sockpass SOCKPASS-OPTIONS... -- COMMAND...: tests/progs/sockpass
 # in a session of its own, stderr to $PROXY_LOG; wait until its socket is
@@ -374,26 +380,18 @@ halfclose_clients() {
 # --- inetd, from sockpass ------------------------------------------------
 
 @test "inetd wait: a listening socket on stdin feeds the pool" {
-	local fds=() i
 	start_echod
 	# no mode flag: stdin a socket and no listen-port mean inetd
 	start_sockpass -k listen -d 0 -- "$TCPPROXY" -t 1 -s 2 127.0.0.1 \
 	    "$SERVER_PORT"
 	wait_until -t 10 listening_line "$PROXY_PID" "$SP_PORT"
-	for i in 1 2 3; do
-		open_conn "$SP_PORT"
-		fds+=("$CONN")
-		conn_echo "$CONN" "client $i"
-	done
-	for i in 1 2 3; do
-		close_conn "${fds[i - 1]}"
-	done
+	clients_echo "$SP_PORT" 3
 	pairs_are 3 "$SERVER_PORT" 9
 	wait_until -t 5 children_are 2
 }
 
 @test "inetd wait, socket on stdin, stdout and stderr: served, log elsewhere" {
-	local fds=() i sock
+	local i sock
 	start_echod
 	start_sockpass -k listen -d 0,1,2 -- "$TCPPROXY" --inetd -v -t 1 \
 	    -s 2 127.0.0.1 "$SERVER_PORT"
@@ -404,14 +402,7 @@ halfclose_clients() {
 		[ "$(readlink "/proc/$PROXY_PID/fd/$i")" != "$sock" ] ||
 		    fail "descriptor $i is still the listening socket"
 	done
-	for i in 1 2 3; do
-		open_conn "$SP_PORT"
-		fds+=("$CONN")
-		conn_echo "$CONN" "client $i"
-	done
-	for i in 1 2 3; do
-		close_conn "${fds[i - 1]}"
-	done
+	clients_echo "$SP_PORT" 3
 	wait_until -t 10 children_are 2
 }
 
@@ -699,11 +690,8 @@ run_bad() {
 	wait "$BAD_PID" && status=0 || status=$?
 	output=$(<"$err")
 	mapfile -t lines <"$err"
-	if ! session_over "$BAD_PID"; then
-		ps -o pid,ppid,stat,args -s "$BAD_PID" >&2
-		kill -KILL -- -"$BAD_PID" 2>/dev/null || true
-		fail "the refused start left processes behind"
-	fi
+	session_cleared 0 "$BAD_PID" "the refused start" ||
+	    fail "the refused start left processes behind"
 	[ ! -s "$BATS_TEST_TMPDIR/bad.out" ] ||
 	    fail "stdout: $(cat "$BATS_TEST_TMPDIR/bad.out")"
 }
@@ -725,26 +713,27 @@ refused() {
 # Every case ends before the destination is resolved or contacted.
 DEST=(127.0.0.1 9)
 
+# bad_passed LISTEN_FDS KIND MESSAGE: given LISTEN_FDS and what sockpass
+# -k KIND passes, with LISTEN_PID its own, the proxy refuses to start:
+# exit 1 and MESSAGE.
+bad_passed() {
+	LISTEN_FDS=$1 run_bad "$PROGS/sockpass" -k "$2" -l -- \
+	    "$TCPPROXY" "${DEST[@]}"
+	refused 1 "$3"
+}
+
 @test "bad input: LISTEN_FDS names a closed descriptor" {
-	LISTEN_FDS=1 run_bad "$PROGS/sockpass" -k closed -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "descriptor 3 (LISTEN_FDS=1) is not open"
+	bad_passed 1 closed "descriptor 3 (LISTEN_FDS=1) is not open"
 	# sockpass closes every descriptor from 3 up that it does not pass
-	LISTEN_FDS=2 run_bad "$PROGS/sockpass" -k listen -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "descriptor 4 (LISTEN_FDS=2) is not open"
+	bad_passed 2 listen "descriptor 4 (LISTEN_FDS=2) is not open"
 }
 
 @test "bad input: a file, a UDP socket, a socket not listening nor connected" {
-	LISTEN_FDS=1 run_bad "$PROGS/sockpass" -k file -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "descriptor 3 (LISTEN_FDS=1) is not a socket"
-	LISTEN_FDS=1 run_bad "$PROGS/sockpass" -k udp -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "descriptor 3 (LISTEN_FDS=1) is a datagram (UDP) socket, not a stream (TCP) socket"
-	LISTEN_FDS=1 run_bad "$PROGS/sockpass" -k tcp -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "descriptor 3 (LISTEN_FDS=1) is neither listening nor connected"
+	bad_passed 1 file "descriptor 3 (LISTEN_FDS=1) is not a socket"
+	bad_passed 1 udp \
+	    "descriptor 3 (LISTEN_FDS=1) is a datagram (UDP) socket, not a stream (TCP) socket"
+	bad_passed 1 tcp \
+	    "descriptor 3 (LISTEN_FDS=1) is neither listening nor connected"
 }
 
 @test "bad input: LISTEN_PID of another process, or none" {
@@ -757,12 +746,8 @@ DEST=(127.0.0.1 9)
 }
 
 @test "bad input: LISTEN_FDS not a number, or 0" {
-	LISTEN_FDS=abc run_bad "$PROGS/sockpass" -k listen -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "LISTEN_FDS='abc' is not a number"
-	LISTEN_FDS=0 run_bad "$PROGS/sockpass" -k closed -l -- \
-	    "$TCPPROXY" "${DEST[@]}"
-	refused 1 "LISTEN_FDS=0: no socket was passed"
+	bad_passed abc listen "LISTEN_FDS='abc' is not a number"
+	bad_passed 0 closed "LISTEN_FDS=0: no socket was passed"
 }
 
 @test "bad input: a listen port that contradicts the socket passed" {

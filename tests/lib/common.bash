@@ -2,9 +2,9 @@
 # polling waits, and a teardown that proves nothing was left behind.
 #
 # A test that uses start_proxy gets, via common_teardown: its own processes
-# and connections ended, the proxy master SIGTERMed and expected to exit 0,
-# no zombie and no process of the proxy's session left, and the proxy's log
-# printed when anything failed.
+# and connections ended, the proxy master (and a second one, OTHER_PID)
+# SIGTERMed and expected to exit 0, no zombie and no process of the
+# master's session left, and the logs printed when anything failed.
 
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
@@ -26,6 +26,12 @@ TEST_PIDS=()	# background processes this test started (not the proxy)
 HELD_FDS=()	# connections the test shell holds open (open_conn)
 PROXY_PID=
 PROXY_STATUS=	# exit status once the master has been waited for
+OTHER_PID=	# a second master (tests of two instances), which teardown
+OTHER_LOG=	# ends like the first; its log
+EXTRA_LOGS=()	# more files to show when a test fails
+
+DUR='duration=[0-9]+\.[0-9]{3}s'	# a pair line's duration field
+SECS='[0-9]+\.[0-9]{3}'			# --status's age and idle
 
 # wait_until [-t SECS] CMD...: run CMD every 50 ms until it succeeds; fail
 # after SECS seconds (default 10).
@@ -72,6 +78,9 @@ connect_ok() {
 	(exec 9<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
 }
 
+# refuses PORT: nothing listens on 127.0.0.1:PORT any more.
+refuses() { ! connect_ok "$1"; }
+
 # spawn CMD...: run CMD in the background without bats' fd 3 or the
 # connections this test holds, so that closing them really closes them.
 spawn() {
@@ -93,6 +102,17 @@ start_echod() {
 	TEST_PIDS+=("$SERVER_PID")
 	wait_until -t 5 grep -qx '[0-9][0-9]*' "$out"
 	SERVER_PORT=$(head -n 1 "$out")
+}
+
+# start_badpeer MODE: progs/badpeer as the destination (see there).  Sets
+# BAD_PID and BAD_PORT.
+start_badpeer() {
+	local out=$BATS_TEST_TMPDIR/badpeer.$1
+	spawn "$PROGS/badpeer" server "$1" >"$out" </dev/null
+	BAD_PID=$!
+	TEST_PIDS+=("$BAD_PID")
+	wait_until -t 5 grep -qx '[0-9][0-9]*' "$out"
+	BAD_PORT=$(head -n 1 "$out")
 }
 
 # start_nc_server PORT INFILE OUTFILE: OpenBSD nc listening once on
@@ -129,7 +149,7 @@ start_proxy() {
 			return 0
 		fi
 		alive "$PROXY_PID" && break	# listening elsewhere?
-		wait "$PROXY_PID" && PROXY_STATUS=0 || PROXY_STATUS=$?
+		wait_proxy_exit
 		grep -q 'Address already in use' "$PROXY_LOG" || break
 	done
 	echo "start_proxy: no 'listening on $shown:$PROXY_PORT' line" >&2
@@ -144,11 +164,29 @@ proxy_children() { pgrep -P "$PROXY_PID" | wc -l; }
 # children_are N: the master has exactly N children, none of them a zombie.
 children_are() { [ "$(proxy_children)" -eq "$1" ] && no_zombies; }
 
-# session_empty: no process is left in the proxy's session (its children
-# keep the session when the master is gone; zombies included).
-session_empty() { ! pgrep -s "$PROXY_PID" >/dev/null; }
+# child_for PORT: the pid of the child serving client port PORT, by its
+# process title.
+child_for() {
+	pgrep -P "$PROXY_PID" -f "^tcpproxy: [a-z]+ 127\.0\.0\.1:$1( |\$)"
+}
 
-no_zombies() { ! ps -o stat= --ppid "$PROXY_PID" | grep -q '^Z'; }
+# session_empty SID: no process is left in session SID (a master's
+# children keep its session when it is gone; zombies included).
+session_empty() { ! pgrep -s "$1" >/dev/null; }
+
+# session_cleared SECS SID WHOSE: within SECS seconds no process is left
+# in session SID; else show what is (left behind by WHOSE), SIGKILL it
+# and fail.
+session_cleared() {
+	wait_until -t "$1" session_empty "$2" && return 0
+	echo "left behind by $3:" >&2
+	ps -o pid,ppid,stat,args -s "$2" >&2 || true
+	kill -KILL -- -"$2" 2>/dev/null || true
+	return 1
+}
+
+# no_zombies [PID]: no child of PID (default the master) is a zombie.
+no_zombies() { ! ps -o stat= --ppid "${1:-$PROXY_PID}" | grep -q '^Z'; }
 
 # stop_proxy [SIGNAL]: signal the master (default TERM), wait up to 10 s for
 # it to exit, set PROXY_STATUS.
@@ -159,8 +197,15 @@ stop_proxy() {
 
 # wait_proxy_exit [SECS]: wait for the master to exit; set PROXY_STATUS.
 wait_proxy_exit() {
-	wait_until -t "${1:-10}" gone "$PROXY_PID" || return 1
-	wait "$PROXY_PID" && PROXY_STATUS=0 || PROXY_STATUS=$?
+	wait_exit "$PROXY_PID" "${1:-10}" || return 1
+	PROXY_STATUS=$EXIT_STATUS
+}
+
+# wait_exit PID [SECS]: wait up to SECS (default 10) for PID, a child of
+# this shell, to exit; set EXIT_STATUS.
+wait_exit() {
+	wait_until -t "${2:-10}" gone "$1" || return 1
+	wait "$1" && EXIT_STATUS=0 || EXIT_STATUS=$?
 }
 
 # pair_lines: the proxy's per-pair log lines.
@@ -169,11 +214,37 @@ pair_lines() { grep -E 'tcpproxy\[[0-9]+\]: pair ' "$PROXY_LOG"; }
 # pair_count_is N: exactly N pair lines have been logged.
 pair_count_is() { [ "$(pair_lines | wc -l)" -eq "$1" ]; }
 
+# log_count REGEX N: exactly N lines of the proxy's log match REGEX.
+log_count() { [ "$(grep -cE -- "$1" "$PROXY_LOG")" -eq "$2" ]; }
+
+# status_shows REGEX...: --status of this test's master has a line
+# matching each REGEX.
+status_shows() {
+	local out re
+
+	out=$("$TCPPROXY" --status="$PROXY_PID" 2>/dev/null) || return 1
+	for re in "$@"; do
+		grep -qE -- "$re" <<<"$out" || return 1
+	done
+}
+
 # open_conn PORT [HOST]: connect from the test shell (bash /dev/tcp); the
 # descriptor is left in CONN and closed by teardown if still open.
 open_conn() {
 	exec {CONN}<>"/dev/tcp/${2:-127.0.0.1}/$1" || return 1
 	HELD_FDS+=("$CONN")
+}
+
+# conn_port FD: the local (client) port of a connection open_conn made.
+# Sets CONN_PORT.
+conn_port() { CONN_PORT=$("$PROGS/badpeer" sockport <&"$1"); }
+
+# echo_conn PORT TEXT [HOST]: open_conn, then conn_echo TEXT through the
+# connection.  Sets CONN and CONN_PORT (see conn_port).
+echo_conn() {
+	open_conn "$1" "${3:-127.0.0.1}" || return 1
+	conn_echo "$CONN" "$2" || return 1
+	conn_port "$CONN"
 }
 
 # close_conn FD: close a connection made by open_conn.
@@ -226,10 +297,44 @@ proxy_ticks() {
 	echo "$sum"
 }
 
-# common_teardown: end what the test started, stop the proxy, check that
-# it exited 0 and left no child or zombie; print its log on any failure.
+# end_master PID STATUS LOG: the teardown of one proxy master.  Unless the
+# test has waited for it (STATUS is its exit status then), it must have no
+# zombie child and exit 0 within 10 s of a SIGTERM.  Then no process may
+# be left in its session, and LOG no sanitizer report: a sanitizer build
+# reports to stderr from any process, children too, whose exit status no
+# test sees.  Says on stderr what is wrong, SIGKILLs what is left.
+end_master() {
+	local pid=$1 rc=0
+
+	if [ -z "$2" ]; then
+		if ! wait_until -t 5 no_zombies "$pid"; then
+			echo "teardown: zombie children:" >&2
+			ps -o pid,stat,args --ppid "$pid" >&2 || true
+			rc=1
+		fi
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! wait_exit "$pid"; then
+			echo "teardown: master $pid ignored SIGTERM" >&2
+			kill -KILL -- -"$pid" 2>/dev/null || true
+			rc=1
+		elif [ "$EXIT_STATUS" -ne 0 ]; then
+			echo "teardown: master $pid exited $EXIT_STATUS" >&2
+			rc=1
+		fi
+	fi
+	session_cleared 2 "$pid" "master $pid" || rc=1
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$3"; then
+		echo "teardown: sanitizer report in $3" >&2
+		rc=1
+	fi
+	return "$rc"
+}
+
+# common_teardown: end what the test started, stop the proxy (and the
+# second master, if any) as end_master says; print their logs and
+# EXTRA_LOGS on any failure.
 common_teardown() {
-	local rc=0 pid fd
+	local rc=0 pid fd f
 
 	for fd in "${HELD_FDS[@]}"; do
 		exec {fd}>&- || true
@@ -241,38 +346,18 @@ common_teardown() {
 	for pid in "${TEST_PIDS[@]}"; do
 		wait_until -t 5 gone "$pid" || rc=1
 	done
-	if [ -n "$PROXY_PID" ] && [ -z "$PROXY_STATUS" ]; then
-		if ! wait_until -t 5 no_zombies; then
-			echo "teardown: zombie children:" >&2
-			ps -o pid,stat,args --ppid "$PROXY_PID" >&2 || true
-			rc=1
-		fi
-		if ! stop_proxy; then
-			echo "teardown: master $PROXY_PID ignored SIGTERM" >&2
-			kill -KILL -- -"$PROXY_PID" 2>/dev/null || true
-			rc=1
-		elif [ "$PROXY_STATUS" -ne 0 ]; then
-			echo "teardown: master exited $PROXY_STATUS" >&2
-			rc=1
-		fi
+	if [ -n "$PROXY_PID" ]; then
+		end_master "$PROXY_PID" "$PROXY_STATUS" "$PROXY_LOG" || rc=1
 	fi
-	if [ -n "$PROXY_PID" ] && ! wait_until -t 2 session_empty; then
-		echo "teardown: left behind by the proxy:" >&2
-		ps -o pid,ppid,stat,args -s "$PROXY_PID" >&2 || true
-		kill -KILL -- -"$PROXY_PID" 2>/dev/null || true
-		rc=1
+	if [ -n "$OTHER_PID" ]; then
+		end_master "$OTHER_PID" '' "$OTHER_LOG" || rc=1
 	fi
-	# A sanitizer build reports to stderr from any process, children
-	# too, whose exit status no test sees: the report itself fails.
-	if [ -n "$PROXY_PID" ] && grep -qE \
-	    'ERROR: (Address|Leak)Sanitizer|runtime error:' "$PROXY_LOG"; then
-		echo "teardown: sanitizer report in the proxy log" >&2
-		rc=1
-	fi
-	if [ -n "$PROXY_PID" ] &&
-	    { [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; }; then
-		echo "--- proxy log ($PROXY_LOG) ---" >&2
-		cat "$PROXY_LOG" >&2 || true
+	if [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		for f in ${PROXY_PID:+"$PROXY_LOG"} ${OTHER_PID:+"$OTHER_LOG"} \
+		    "${EXTRA_LOGS[@]}"; do
+			echo "--- $f ---" >&2
+			cat "$f" >&2 || true
+		done
 	fi
 	return "$rc"
 }
