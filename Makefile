@@ -75,13 +75,14 @@ unit: $(UNITS_C)
 	for t in $(UNITS_C); do $$t || exit 1; done
 
 # The README's test command: installs what the tests need when missing,
-# then runs the unit tests and the whole bats suite against $(BIN), once
-# with its default data path and once with the portable copy path forced.
+# then runs the unit tests and the whole bats suite against $(BIN) with
+# its default data path, then again the files that move data (tagged
+# "# bats file_tags=data") with the portable copy path forced.
 check: all progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/$(BIN) bats $(BATSFLAGS) tests
 	TCPPROXY_BIN=$(CURDIR)/$(BIN) TCPPROXY=$(CURDIR)/tests/lib/copy-path.sh \
-		bats $(BATSFLAGS) tests
+		bats $(BATSFLAGS) --filter-tags data tests
 
 # Sanitizer builds: separate binaries (the normal build is left alone),
 # run through the same bats suite.

@@ -15,6 +15,8 @@
 # kills that group itself on failure, interruption or its own watchdog, so
 # there are no pids for a teardown to track here.  --stall tells the
 # tester which -t the proxy was given; one lazy phase keeps the default 10 s.
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load

@@ -3,6 +3,8 @@
 # apart, a dead destination closes the client promptly without harming the
 # proxy, binary data survives, IPv6 works, and each pair logs one line with
 # the right addresses, byte counts and reason.
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 

@@ -3,6 +3,8 @@
 # child is replaced, --max-children queues clients instead of refusing
 # them, and a burst raises the spare count only for a while.  (Signals:
 # see 73-signals-drain.bats.)
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 

@@ -17,6 +17,8 @@
 # RELOADING=1 and READY=1 on SIGHUP, and STOPPING=1, all from the master.
 # LISTEN_* and NOTIFY_SOCKET are gone from the live environment of every
 # process.
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 
@@ -536,6 +538,10 @@ got_nothing() {
 }
 
 # --- readiness -------------------------------------------------------------
+
+# Readiness, the environment and bad input move no data: the run on the
+# copy path (make check) leaves the rest of this file out.
+# bats file_tags=
 
 # start_notifyrecv NAME: tests/progs/notifyrecv -c on NAME (a path, or
 # @name for an abstract socket), its messages to $NOTIFY_OUT.

@@ -4,6 +4,8 @@
 # stall, with the direction that stopped; refused; timeout, while
 # connecting; max-time and max-bytes, the limits --pair-max-seconds and
 # --pair-max-bytes set.  (reason=signal: see 73-signals-drain.bats.)
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 

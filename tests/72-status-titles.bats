@@ -7,6 +7,8 @@
 # is the one to kill to end exactly that pair.  ps shows what each process
 # does in its title: master, idle, connect, relay, drain; IPv6 addresses
 # stand in brackets in both.
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 

@@ -5,6 +5,8 @@
 # once.  SIGHUP reloads, five times under load, without failing a
 # connection or losing a byte.  SIGUSR1 logs the pool's counts, exact.  A
 # signal to one busy child ends its pair alone, as reason=signal.
+# Moves data: make check runs it on both data paths.
+# bats file_tags=data
 
 load lib/common
 
