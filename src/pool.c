@@ -105,7 +105,7 @@ adjust(struct pool *p, int64_t now)
 	struct child_ctx tmpl;
 
 	slots_resignal(&p->slots, now);
-	do {
+	for (;;) {
 		in.idle = p->slots.count[SLOT_IDLE];
 		in.busy = p->slots.count[SLOT_BUSY];
 		in.retiring = p->slots.count[SLOT_RETIRING];
@@ -117,10 +117,13 @@ adjust(struct pool *p, int64_t now)
 			end_pairs(p);
 		if (plan.retire > 0)
 			slots_retire(&p->slots, plan.retire, now);
-		if (plan.spawn > 0)
-			child_template(p, &tmpl);
-	} while (plan.spawn > 0 &&
-	    slots_spawn(&p->slots, plan.spawn, &tmpl, now) == -1);
+		if (plan.spawn == 0)
+			break;
+		child_template(p, &tmpl);
+		if (slots_spawn(&p->slots, plan.spawn, &tmpl, now) == 0)
+			break;
+		/* A fork failed, and the hold it started changes the plan. */
+	}
 	return plan.wake_at;
 }
 

@@ -85,7 +85,8 @@ sb_slot(unsigned i)
 
 /*
  * A child has nothing to do with the descriptor, only with the mapping.
- * sb_fd is left as it is: writing it would copy a page of .data.
+ * sb_fd is left as it is: writing it would copy a page of .data (README,
+ * "Pages", rule 3).
  */
 void
 sb_child_close(void)

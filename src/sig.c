@@ -19,7 +19,8 @@
  * The recorded signals.  Only signals below 32 fit the mask; every one we
  * catch does.  On Linux they live in a page that a child gets wiped to
  * zeros rather than shared: the master writes its flags all the time, and
- * a shared page would stay behind as a private copy in every child.
+ * a shared page would stay behind as a private copy in every child
+ * (README, "Pages", rule 1).
  */
 #define NPENDING	32
 static volatile sig_atomic_t	 pending_static[NPENDING];

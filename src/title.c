@@ -28,7 +28,8 @@ extern char	**environ;
 
 /*
  * Set once, before the first fork, and only read afterwards: a child
- * that wrote a static here would copy a page of .bss for it.
+ * that wrote a static here would copy a page of .bss for it (README,
+ * "Pages", rule 3).
  */
 static char	*area;		/* the old argv and environment strings */
 static size_t	 area_len;
