@@ -246,15 +246,8 @@ all_idle_titled() {
 
 @test "kill PID from --status ends exactly that pair; the others go on" {
 	local a b c pa pid
-	start_echod
-	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
-	echo_conn "$PROXY_PORT" "pair a"
-	a=$CONN
-	pa=$CONN_PORT
-	echo_conn "$PROXY_PORT" "pair b"
-	b=$CONN
-	echo_conn "$PROXY_PORT" "pair c"
-	c=$CONN
+	echoed_pairs a b c
+	a=${CONNS[a]} b=${CONNS[b]} c=${CONNS[c]} pa=${PORTS[a]}
 	wait_until -t 5 status_rows_are 3
 	run_status --status="$PROXY_PID"
 	assert_success

@@ -250,14 +250,9 @@ term_with_open_pair() {
 # ---- one child ----
 
 @test "reason=signal: SIGINT to one busy child ends its pair; the other pair goes on" {
-	local a b pa pb pid
-	start_echod
-	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
-	echo_conn "$PROXY_PORT" "pair a"
-	a=$CONN
-	pa=$CONN_PORT
-	echo_conn "$PROXY_PORT" "pair b"
-	b=$CONN
+	local a b pa pid
+	echoed_pairs a b
+	a=${CONNS[a]} b=${CONNS[b]} pa=${PORTS[a]}
 	pid=$(child_for "$pa")
 	[ -n "$pid" ] || fail "no child is titled with client port $pa"
 	kill -INT "$pid"

@@ -247,6 +247,21 @@ echo_conn() {
 	conn_port "$CONN"
 }
 
+# echoed_pairs NAME...: an echo server, a proxy (-t 1 -s 2) in front of
+# it, and for each NAME a connection through it that echoed "pair NAME":
+# its descriptor in CONNS[NAME], its client port in PORTS[NAME].
+echoed_pairs() {
+	local name
+	declare -gA CONNS=() PORTS=()
+	start_echod
+	start_proxy -t 1 -s 2 127.0.0.1 "$SERVER_PORT"
+	for name in "$@"; do
+		echo_conn "$PROXY_PORT" "pair $name" || return 1
+		CONNS[$name]=$CONN
+		PORTS[$name]=$CONN_PORT
+	done
+}
+
 # close_conn FD: close a connection made by open_conn.
 close_conn() {
 	local fd=$1 i
