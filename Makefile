@@ -58,7 +58,7 @@ tests/progs/%: tests/progs/%.c
 progs: $(PROGS)
 
 # C unit tests of the pure decision code: no sockets, no clock.
-UNITS_C = tests/unit/relay_test tests/unit/policy_test
+UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -68,6 +68,10 @@ tests/unit/policy_test: tests/unit/policy_test.c src/pool_policy.c \
 	    src/pool_policy.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/policy_test.c \
 		src/pool_policy.c
+
+tests/unit/sig_test: tests/unit/sig_test.c src/sig.c src/sig.h src/util.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/sig_test.c \
+		src/sig.c src/util.c
 
 unit-bins: $(UNITS_C)
 

@@ -185,6 +185,7 @@ relay(const struct config *cfg, struct pair *p)
 	rc.splice = cfg->splice;
 	rc.end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
 	rc.max_bytes = cfg->pair_max_bytes;
+	rc.signals = PAIR_SIGNALS;
 	rc.progress = progress;
 	rc.arg = p;
 	relay_io_run(p->fd, &rc, &p->relay);

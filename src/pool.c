@@ -255,8 +255,15 @@ wait_events(struct pool *p, int64_t wake_at)
 		 */
 		slots_read_taken(&p->slots);
 		on_signals(p, sig_take(), util_now_ms());
-	} else if (FD_ISSET(p->slots.takenr, &rset))
+		return 0;
+	}
+	if (FD_ISSET(p->slots.takenr, &rset))
 		slots_read_taken(&p->slots);
+	/*
+	 * Under a steady stream of records pselect() may never return EINTR:
+	 * a reload, a stop or the reaping would wait for a quiet moment.
+	 */
+	on_signals(p, sig_poll(), util_now_ms());
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct io {
 	char		*buf[RELAY_NDIR];	/* copy: one per direction */
 	size_t		 bufsize;
 	const struct relay_io_cfg *cfg;
+	int64_t		 poll_at;		/* next sig_poll() when busy */
 };
 
 static int
@@ -260,11 +261,17 @@ loop(struct io *io)
 		if (wait_events(io, &rset, &wset) == -1) {
 			if (errno != EINTR)
 				relay_end(io->r, end_internal(errno), errno);
-			else if (sig_take() & (SIGBIT(SIGTERM) | SIGBIT(SIGINT)))
+			else if (sig_take() & io->cfg->signals)
 				relay_end(io->r, END_SIGNAL, 0);
 			continue;
 		}
 		now = util_now_ms();
+		/* pselect() prefers ready descriptors to EINTR (sig.h). */
+		if (now >= io->poll_at) {
+			io->poll_at = now + RELAY_IO_SIGPOLL_MS;
+			if (sig_poll() & io->cfg->signals)
+				relay_end(io->r, END_SIGNAL, 0);
+		}
 		for (d = 0; d < RELAY_NDIR; d++)
 			pump(io, d, FD_ISSET(io->fd[d], &rset),
 			    FD_ISSET(io->fd[1 - d], &wset), now);

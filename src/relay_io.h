@@ -13,12 +13,15 @@
 
 /* Most read/write rounds per direction before select() is asked again. */
 #define RELAY_IO_ROUNDS	8
+/* A busy loop asks for pending signals at least this often (sig_poll()). */
+#define RELAY_IO_SIGPOLL_MS	100
 
 /* How to relay one pair. */
 struct relay_io_cfg {
 	int		 splice;	/* pipes where the system allows */
 	int64_t		 end_at;	/* util_now_ms() time to end; 0: never */
 	uint64_t	 max_bytes;	/* both directions together; 0: no limit */
+	unsigned	 signals;	/* SIGBIT()s that end the pair */
 	/*
 	 * Called after every wake-up that may have moved data, with the
 	 * clock read then; NULL for none.  The loop itself reports nothing.
@@ -31,7 +34,7 @@ struct relay_io_cfg {
  * Relay between the connected non-blocking sockets fd[RELAY_CLIENT] and
  * fd[RELAY_UPSTREAM] with *r, set up by relay_init() with the buffer size
  * and stall time, until *r ends: by relay.c's rules, by a limit of cfg
- * (END_MAXTIME, END_MAXBYTES), by SIGTERM or SIGINT (END_SIGNAL; caught
+ * (END_MAXTIME, END_MAXBYTES), by one of cfg->signals (END_SIGNAL; caught
  * and blocked, see sig.h) or by a failure of its own (END_SHORT,
  * END_INTERNAL, with the errno in r->end_err).  Data moves through a pipe
  * per direction where cfg->splice and the system allow, else through

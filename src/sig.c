@@ -141,6 +141,20 @@ sig_take(void)
 	return mask;
 }
 
+/*
+ * sig_poll: open the mask for a moment, so that a caught signal pending
+ * behind it is delivered, then read and clear them all as sig_take().
+ */
+unsigned
+sig_poll(void)
+{
+	sigset_t old;
+
+	if (sigprocmask(SIG_SETMASK, &waitmask, &old) == 0)
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	return sig_take();
+}
+
 void
 sig_ignore(int sig)
 {

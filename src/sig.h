@@ -30,6 +30,13 @@ const sigset_t	*sig_waitmask(void);
 /* Return and clear the signals recorded since last time. */
 unsigned	 sig_take(void);
 
+/*
+ * Like sig_take(), after letting in the caught signals pending behind the
+ * mask: pselect() returns ready descriptors rather than EINTR, so a loop
+ * that always finds one ready must ask for its signals itself.
+ */
+unsigned	 sig_poll(void);
+
 /* Set sig's disposition to SIG_IGN or SIG_DFL. */
 void		 sig_ignore(int sig);
 void		 sig_default(int sig);
