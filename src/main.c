@@ -7,8 +7,10 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "activate.h"
 #include "child.h"
@@ -20,6 +22,23 @@
 #include "pool.h"
 #include "status.h"
 #include "title.h"
+
+/*
+ * Descriptors 0, 1 and 2 that are closed at start are opened on /dev/null,
+ * before anything else: else the next socket would take one of them, and
+ * a log line written to stderr would go to a client.
+ */
+static void
+stdio_fill(void)
+{
+	int fd;
+
+	/* In order: the lowest free descriptor is the one being filled. */
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			exit(1);	/* no stderr to say so on */
+}
 
 int
 main(int argc, char **argv)
@@ -35,6 +54,7 @@ main(int argc, char **argv)
 	 * binary is called (tcpproxy-asan, a renamed copy). */
 	program_invocation_short_name = "tcpproxy";
 #endif
+	stdio_fill();
 	inetd_stdio = log_stdio_inetd();	/* before any message */
 	title_init(argc, argv);		/* before anything keeps argv */
 	cli_parse(argc, argv, &cfg);

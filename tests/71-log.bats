@@ -230,3 +230,38 @@ same_file() { [ "$(readlink "$1")" = "$(readlink "$2")" ]; }
 	# one line per datagram, each with a priority
 	refute_line --regexp '^[^<]'
 }
+
+# start_proxy_closed_stdio OPTIONS... DEST-HOST DEST-PORT: the proxy with
+# descriptors 0, 1 and 2 closed, as `tcpproxy ... <&- >&- 2>&-` starts
+# it; started once it has two children.
+start_proxy_closed_stdio() {
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log	# stays empty: no stderr
+	: >"$PROXY_LOG"
+	for _ in 1 2 3 4 5; do
+		PROXY_PORT=$(free_port)
+		spawn setsid "$TCPPROXY" -l 127.0.0.1 -s 2 "$@" "$PROXY_PORT" \
+		    <&- >&- 2>&-
+		PROXY_PID=$!
+		PROXY_STATUS=
+		wait_until -t 10 eval 'children_are 2 || gone "$PROXY_PID"' ||
+		    return 1
+		alive "$PROXY_PID" && return 0
+		wait_proxy_exit
+	done
+	return 1
+}
+
+@test "closed stdin, stdout and stderr: /dev/null, so no log text reaches a client" {
+	local dport fd
+	dport=$(free_port)
+	start_proxy_closed_stdio -v 127.0.0.1 "$dport"
+	for fd in 0 1 2; do
+		assert_equal "$(readlink "/proc/$PROXY_PID/fd/$fd")" /dev/null
+	done
+	# The destination refuses: a -v line about it goes to stderr, and a
+	# child whose client socket had become descriptor 2 would send it.
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" </dev/null
+	assert_output ''
+	stop_proxy
+	assert_equal "$PROXY_STATUS" 0
+}
