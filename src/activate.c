@@ -60,14 +60,15 @@ check_fd(int fd, const char *what)
 		err(1, "%s", what);
 	if (!S_ISSOCK(st.st_mode))
 		errx(1, "%s is not a socket", what);
-	if (sockopt_int(fd, SO_TYPE, &type) == -1)
-		err(1, "%s", what);
-	if (type != SOCK_STREAM)
-		errx(1, "%s is a %s socket, not a stream (TCP) socket", what,
-		    type == SOCK_DGRAM ? "datagram (UDP)" : "non-stream");
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+	if (sockopt_int(fd, SO_TYPE, &type) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		err(1, "%s", what);
 	domain = ss.ss_family;
+	if (type != SOCK_STREAM)
+		errx(1, "%s is a %s socket, not a stream%s socket", what,
+		    type != SOCK_DGRAM ? "non-stream" : domain == AF_UNIX ?
+		    "unix datagram" : "datagram (UDP)",
+		    domain == AF_UNIX ? "" : " (TCP)");
 	if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX)
 		errx(1, "%s is not an IP or unix-domain socket", what);
 	if (sockopt_int(fd, SO_ACCEPTCONN, &listening) == -1)

@@ -60,8 +60,9 @@ main(int argc, char **argv)
 	cli_parse(argc, argv, &cfg);
 	if (cfg.status)
 		return status_print(cfg.status_pid);
-	log_init(cfg.loglevel);
+	/* Passed descriptors first: the log may open one (a FIFO on stderr). */
 	activate(&cfg, &act);
+	log_init(cfg.loglevel);
 	if (act.kind == ACT_NONE && cfg.listen_port == NULL)
 		cli_usage_error("missing listen-port, and no socket was passed "
 		    "by systemd or inetd");

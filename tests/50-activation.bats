@@ -734,10 +734,21 @@ bad_passed() {
 	bad_passed 2 listen "descriptor 4 (LISTEN_FDS=2) is not open"
 }
 
+@test "bad input: a closed descriptor is 'not open' with stderr on a pipe too" {
+	# A pipe on stderr is reopened by the log: never before the check.
+	run bash -c 'LISTEN_FDS=1 "$1" -k closed -l -- "$2" 127.0.0.1 9 \
+	    2>&1 </dev/null | cat; exit "${PIPESTATUS[0]}"' _ \
+	    "$PROGS/sockpass" "$TCPPROXY"
+	assert_failure 1
+	assert_output "tcpproxy: descriptor 3 (LISTEN_FDS=1) is not open"
+}
+
 @test "bad input: a file, a UDP socket, a socket not listening nor connected" {
 	bad_passed 1 file "descriptor 3 (LISTEN_FDS=1) is not a socket"
 	bad_passed 1 udp \
 	    "descriptor 3 (LISTEN_FDS=1) is a datagram (UDP) socket, not a stream (TCP) socket"
+	bad_passed 1 unixdgram \
+	    "descriptor 3 (LISTEN_FDS=1) is a unix datagram socket, not a stream socket"
 	bad_passed 1 tcp \
 	    "descriptor 3 (LISTEN_FDS=1) is neither listening nor connected"
 }

@@ -12,6 +12,7 @@
  *                       the listener is closed before COMMAND runs
  *               tcp     a TCP socket neither listening nor connected
  *               udp     a UDP socket bound to 127.0.0.1:PORT
+ *               unixdgram  one end of a unix datagram socket pair
  *               file    /dev/null, open for reading and writing
  *               closed  nothing: the descriptors are closed
  *   -p PORT   the port for listen, conn and udp (default 0: the kernel's
@@ -57,13 +58,14 @@
 #define CLOSE_MAX	65536	/* close descriptors below this at most */
 #define BACKLOG		128
 
-enum kind { K_LISTEN, K_CONN, K_TCP, K_UDP, K_FILE, K_CLOSED };
+enum kind { K_LISTEN, K_CONN, K_TCP, K_UDP, K_UNIXDGRAM, K_FILE, K_CLOSED };
 
 static const char *const kind_name[] = {
 	[K_LISTEN] = "listen",
 	[K_CONN] = "conn",
 	[K_TCP] = "tcp",
 	[K_UDP] = "udp",
+	[K_UNIXDGRAM] = "unixdgram",
 	[K_FILE] = "file",
 	[K_CLOSED] = "closed",
 };
@@ -226,7 +228,7 @@ accept_one(int lfd)
 static int
 make(const struct opts *o)
 {
-	int fd = -1, high;
+	int fd = -1, high, pair[2];
 
 	switch (o->kind) {
 	case K_LISTEN:
@@ -242,6 +244,12 @@ make(const struct opts *o)
 		break;
 	case K_UDP:
 		fd = bound(SOCK_DGRAM, o);
+		break;
+	case K_UNIXDGRAM:
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) ==
+		    -1)
+			err(1, "socketpair");
+		fd = pair[0];	/* pair[1] stays open, unused */
 		break;
 	case K_FILE:
 		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
