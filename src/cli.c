@@ -2,8 +2,8 @@
  * cli.c: options and arguments to a const struct config.  Every value is
  * range-checked here, so the rest of the program trusts the config.  Bad
  * input ends the program with exit status 2 and one line that names the
- * problem and the offending value.  Calls cli_shield for negative numbers
- * among the operands, util for parsing.
+ * problem and the offending value, made printable.  Calls cli_shield for
+ * negative numbers among the operands, util for parsing, log to sanitise.
  */
 #include <err.h>
 #include <getopt.h>
@@ -92,16 +92,23 @@ static const struct option longopts[] = {
 };
 static const char shortopts[] = ":b:c:l:m:s:t:qvhV";
 
+/*
+ * cli_usage_error: the message is made printable as a whole, since it
+ * quotes what the user typed (an escape sequence must not reach the
+ * terminal).
+ */
 void
 cli_usage_error(const char *fmt, ...)
 {
+	char msg[LOG_LINE_MAX], safe[LOG_LINE_MAX];
 	va_list ap;
 
-	fputs("tcpproxy: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'tcpproxy --help' for more information.\n", stderr);
+	log_sanitize(safe, sizeof(safe), msg);
+	fprintf(stderr, "tcpproxy: %s\nTry 'tcpproxy --help' for more "
+	    "information.\n", safe);
 	exit(EXIT_USAGE);
 }
 

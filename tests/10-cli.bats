@@ -93,6 +93,17 @@ runtime_error() {
 	assert_output ''
 }
 
+@test "control characters in what the user typed are shown as '?'" {
+	cli -l 127.0.0.1 localhost $'8\e[31m0' "$LPORT"
+	usage_error "invalid destination port '8?[31m0': not a number"
+	cli --spare $'\e]0;title\a' localhost 80 "$LPORT"
+	usage_error "invalid --spare value '?]0;title?': not a number"
+	cli $'--b\x01ad' localhost 80 "$LPORT"
+	usage_error "unknown option '--b?ad'"
+	cli -l 127.0.0.1 localhost 80 "$LPORT" $'extra\r'
+	usage_error "too many arguments: 'extra?'"
+}
+
 @test "bad destination ports: not a number, 0, negative, too big, huge" {
 	cli -l 127.0.0.1 localhost abc "$LPORT"
 	usage_error "invalid destination port 'abc': not a number"
