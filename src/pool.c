@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 
 #include <errno.h>
@@ -183,8 +184,10 @@ reload(struct pool *p, int64_t now)
 	p->slots.gen++;
 	if (p->stop != POLICY_RUNNING)
 		return;
+	/* The policy forks the rest of the new spares, in batches. */
 	child_template(p, &tmpl);
-	(void)slots_spawn(&p->slots, p->cfg->spare, &tmpl, now);
+	(void)slots_spawn(&p->slots, p->policy.spare < POLICY_SPAWN_BATCH ?
+	    p->policy.spare : POLICY_SPAWN_BATCH, &tmpl, now);
 	slots_retire(&p->slots, old_idle, now);
 }
 
@@ -318,6 +321,24 @@ state_alloc(unsigned nslots)
 	return p;
 }
 
+/*
+ * --spare, or the process limit (RLIMIT_NPROC) if that is lower: forks
+ * beyond it would only fail and hold spawning back.
+ */
+static unsigned
+usable_spare(const struct config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= cfg->spare)
+		return cfg->spare;
+	log_msg(LOGL_WARN, "--spare %u is above the process limit; keeping "
+	    "%llu idle children at most", cfg->spare,
+	    (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur > 0 ? (unsigned)rl.rlim_cur : 1;
+}
+
 static struct pool *
 setup(const struct config *cfg, int *lfds, int nlfd)
 {
@@ -329,7 +350,8 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 	p->cfg = cfg;
 	p->lfds = lfds;
 	p->nlfd = nlfd;
-	policy_init(&p->policy, cfg->spare, cfg->max_children, util_now_ms());
+	policy_init(&p->policy, usable_spare(cfg), cfg->max_children,
+	    util_now_ms());
 	if (slots_init(&p->slots, (struct slot *)(p + 1), cfg->max_children,
 	    &p->policy) == -1)
 		return NULL;
@@ -369,6 +391,6 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	 * page fewer for every child.
 	 */
 	(void)title_move(spawn_title_area(), SPAWN_TITLE_MAX);
-	report_start(cfg, &pool_dest, lfds, nlfd);
+	report_start(cfg, p->policy.spare, &pool_dest, lfds, nlfd);
 	return spawn_run(master_loop, p);
 }

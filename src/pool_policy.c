@@ -97,6 +97,8 @@ grow(struct policy *p, const struct policy_in *in, unsigned want,
 	else if (room >= want)
 		p->at_limit = 0;
 	plan->spawn = want < room ? want : room;
+	if (plan->spawn > POLICY_SPAWN_BATCH)
+		plan->spawn = POLICY_SPAWN_BATCH;
 }
 
 /* The earliest time the answer can change without an event, or -1. */
@@ -106,6 +108,8 @@ wake(const struct policy *p, const struct policy_in *in, unsigned idle,
 {
 	int64_t t = -1;
 
+	if (plan->spawn == POLICY_SPAWN_BATCH)
+		return now;	/* maybe more to fork, after the signals */
 	if (in->stop == POLICY_RUNNING) {
 		/* Held short of --spare: spawn when the hold ends. */
 		if (idle < p->spare && now < p->hold_until)

@@ -14,6 +14,11 @@
 #define POLICY_WINDOW_MS	100
 /* A burst may raise the idle children to this many times --spare. */
 #define POLICY_SPARE_GROWTH	2
+/*
+ * Forks per run at most: signals wait while the master forks, so a large
+ * --spare is reached in batches, with the signals looked at in between.
+ */
+#define POLICY_SPAWN_BATCH	64
 
 /* Where the master is in its life. */
 enum policy_stop {
@@ -51,7 +56,8 @@ struct policy_plan {
 	int		 end_pairs;	/* the drain timeout is up: end pairs */
 	int		 at_limit;	/* just hit --max-children: say so */
 	int		 target_moved;	/* target changed: say so (debug) */
-	int64_t		 wake_at;	/* ms; -1 when only an event can help */
+	int64_t		 wake_at;	/* ms; -1 when only an event can help;
+					   now when a batch is to follow */
 };
 
 void	policy_init(struct policy *, unsigned spare, unsigned max_children,

@@ -103,8 +103,8 @@ fmt_listeners(const int *lfds, int nlfd, char *buf, size_t size)
  * "master LISTENERS > HOST:PORT".
  */
 void
-report_start(const struct config *cfg, const struct dest *dest,
-    const int *lfds, int nlfd)
+report_start(const struct config *cfg, unsigned spare,
+    const struct dest *dest, const int *lfds, int nlfd)
 {
 	char host[256], addrs[512], names[512];
 	int v6;
@@ -114,7 +114,7 @@ report_start(const struct config *cfg, const struct dest *dest,
 	fmt_dest(dest, addrs, sizeof(addrs));
 	log_msg(LOGL_INFO, "listening on %s, forwarding to %s port %s (%s); "
 	    "%u spare, at most %u children", names, host, cfg->dest_port,
-	    addrs, cfg->spare, cfg->max_children);
+	    addrs, spare, cfg->max_children);
 	v6 = strchr(host, ':') != NULL;	/* an IPv6 literal, bracketed */
 	title_set("master", names, " > ", v6 ? "[" : "", host, v6 ? "]" : "",
 	    ":", cfg->dest_port, (const char *)NULL);

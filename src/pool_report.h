@@ -35,9 +35,9 @@ void	report_check(struct report *, const struct slots *, int stopping,
 /* When report_check() has a STATUS= to send, or -1. */
 int64_t	report_wake(const struct report *);
 
-/* The start-up line and the master's title. */
-void	report_start(const struct config *, const struct dest *,
-	    const int *lfds, int nlfd);
+/* The start-up line, with the spare count in use, and the master's title. */
+void	report_start(const struct config *, unsigned spare,
+	    const struct dest *, const int *lfds, int nlfd);
 /* The outcome of a reload: rc from dest_resolve(), changed or not. */
 void	report_reload(const struct config *, const struct dest *, int rc,
 	    int changed);

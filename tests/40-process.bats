@@ -78,6 +78,19 @@ master_fds_are() { [ "$(master_fds)" -eq "$1" ]; }
 	assert_output "served"
 }
 
+@test "--spare above the process limit: one warning, and no more idle children" {
+	start_echod
+	ulimit -S -u 3		# root is not held to it, but the pool is
+	start_proxy -s 6 127.0.0.1 "$SERVER_PORT"
+	run grep -c -- '--spare 6 is above the process limit; keeping 3 idle children at most$' "$PROXY_LOG"
+	assert_output 1
+	grep -q ' 3 spare, at most ' "$PROXY_LOG"
+	wait_until -t 5 children_are 3
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"served"
+	assert_output "served"
+	wait_until -t 5 children_are 3
+}
+
 @test "at --max-children 2 a third client waits, then is served" {
 	local a b c line rc=0
 	start_echod

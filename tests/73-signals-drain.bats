@@ -171,6 +171,22 @@ term_with_open_pair() {
 	assert_output --regexp " up=5 down=5 $DUR reason=signal$"
 }
 
+@test "SIGTERM while a large --spare is forked: forking stops, all reaped, exit 0" {
+	local forked
+	start_echod
+	start_proxy -s 20000 -m 20000 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 10 eval '[ "$(proxy_children)" -ge 100 ]'
+	kill -TERM "$PROXY_PID"
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 10 log_count ': pool: ' 1
+	forked=$(grep ': pool: ' "$PROXY_LOG" |
+	    sed -E 's/.* ([0-9]+) children forked.*/\1/')
+	# Forks come in batches that let signals in: far fewer than asked.
+	((forked < 5000)) || fail "$forked children forked after SIGTERM"
+	wait_proxy_exit 60
+	assert_equal "$PROXY_STATUS" 0
+}
+
 # ---- SIGHUP and SIGUSR1 ----
 
 @test "SIGHUP five times under load: no connection fails, every byte comes back" {

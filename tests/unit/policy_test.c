@@ -109,6 +109,27 @@ t_max_children(void)
 }
 
 static void
+t_large_spare_in_batches(void)
+{
+	struct policy p;
+	struct policy_plan plan;
+	unsigned idle = 0;
+	int runs = 0;
+
+	policy_init(&p, 1000, 5000, T0);
+	do {
+		run(&p, idle, 0, T0, &plan);
+		CHECK(plan.spawn <= POLICY_SPAWN_BATCH);
+		CHECK(plan.wake_at == (plan.spawn == POLICY_SPAWN_BATCH ?
+		    T0 : -1));
+		idle += plan.spawn;
+		runs++;
+	} while (plan.spawn > 0 && runs < 100);
+	CHECK(idle == 1000);
+	CHECK(runs == 1000 / POLICY_SPAWN_BATCH + 2);
+}
+
+static void
 t_hold_doubles_to_cap(void)
 {
 	struct policy p;
@@ -296,8 +317,14 @@ t_random_states_keep_the_rules(void)
 			(void)policy_hold(&p, now);
 		policy_run(&p, &in, now, &plan);
 		live = in.idle + in.busy + in.retiring;
-		/* Never a timer due already: the master would spin. */
-		bad += plan.wake_at != -1 && plan.wake_at <= now;
+		/*
+		 * Never a timer due already, or the master would spin: only
+		 * a full batch of forks asks to come back at once.
+		 */
+		bad += plan.wake_at != -1 && plan.wake_at < now;
+		bad += plan.wake_at == now &&
+		    plan.spawn != POLICY_SPAWN_BATCH;
+		bad += plan.spawn > POLICY_SPAWN_BATCH;
 		bad += live <= MAXCH && live + plan.spawn > MAXCH;
 		bad += plan.retire > in.idle;
 		bad += plan.spawn > 0 && plan.retire > 0;
@@ -318,6 +345,7 @@ static const struct tap_test tests[] = {
 	{ "taken children are replaced", t_replaces_taken_children },
 	{ "surplus idle children retire", t_retires_surplus },
 	{ "--max-children caps spawning, warned once", t_max_children },
+	{ "a large --spare comes in batches", t_large_spare_in_batches },
 	{ "the hold doubles up to its cap", t_hold_doubles_to_cap },
 	{ "no spawn while held", t_no_spawn_while_held },
 	{ "a burst raises the target, then it falls back",
