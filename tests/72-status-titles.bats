@@ -294,3 +294,50 @@ all_idle_titled() {
 	assert_equal "$(pgrep -c -P "$PROXY_PID" -f '^tcpproxy: idle$')" 2
 	assert_equal "$(pgrep -c -P "$PROXY_PID" -x 'tcpproxy: idle')" 2
 }
+
+# ---- boards that another process forged ----
+
+# start_fakeboard [-u USER] OPTIONS...: progs/fakeboard OPTIONS (as USER),
+# a process named tcpproxy with a forged scoreboard.  Sets FAKE_PID.
+start_fakeboard() {
+	local out=$BATS_TEST_TMPDIR/fakeboard.out run=()
+	if [ "$1" = -u ]; then
+		run=(setpriv --reuid="$(id -u "$2")" --regid="$(id -g "$2")"
+		    --clear-groups)
+		shift 2
+	fi
+	spawn "${run[@]}" "$PROGS/fakeboard" "$@" >"$out" </dev/null
+	TEST_PIDS+=("$!")
+	wait_until -t 5 grep -qx '[0-9][0-9]*' "$out"
+	FAKE_PID=$(head -n 1 "$out")
+}
+
+@test "--status shows a forged board's text only as printable characters" {
+	start_fakeboard -e
+	run_status --status="$FAKE_PID"
+	assert_success
+	assert_equal "${#lines[@]}" 65
+	assert_line --index 1 --regexp '^100000 relaying \?\[2J\?\]0;owned\?\?\? \?+ 0 0 '
+	! LC_ALL=C grep -q '[[:cntrl:]]' <<<"$output" ||
+	    fail "control characters in: $output"
+}
+
+@test "--status never faults on a board that shrinks while it reads" {
+	local i rc bad=0
+	start_fakeboard -s
+	for i in $(seq 100); do
+		timeout -k 2 10 "$TCPPROXY" --status="$FAKE_PID" >/dev/null \
+		    2>&1 </dev/null && rc=0 || rc=$?
+		((rc <= 1)) || bad=$((bad + 1))
+	done
+	assert_equal "runs that died: $bad" "runs that died: 0"
+}
+
+@test "--status reads only this user's or root's boards" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run a board as another user"
+	start_fakeboard -u nobody
+	run_status --status="$FAKE_PID"
+	assert_failure 1
+	assert_equal "$stderr" "tcpproxy: --status: the scoreboard of process $FAKE_PID belongs to uid $(id -u nobody): only this user's (uid 0) and root's are read"
+	assert_output ''
+}
