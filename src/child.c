@@ -4,8 +4,9 @@
  * that it took a client, drops what only an idle child needs and hands
  * the client to pair.c, which never returns.  Also the set-up of a lone
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
- * listeners' copies and the taken pipe's write end.  Calls pair, end (for
- * the exit statuses), netio, sig, title and log.
+ * listeners' copies and the taken pipe's write end.  Refuses a client that
+ * --allow/--deny rule out, and waits for the next.  Calls acl, pair, end
+ * (for the exit statuses), netio, sig, title and log.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -123,6 +124,16 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 		*len = sizeof(*ss);
 		fd = accept4(lfd, (struct sockaddr *)ss, len,
 		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		/*
+		 * A refused client costs no fork: this child stays idle, and
+		 * the master hears nothing of it.
+		 */
+		if (fd != -1 && !acl_permit(&ctx->cfg->acl,
+		    (struct sockaddr *)ss, *len)) {
+			pair_refuse(ctx->cfg, fd, (struct sockaddr *)ss, *len,
+			    END_DENIED);
+			continue;
+		}
 		if (fd != -1)
 			return fd;
 		if (accept_again(errno))
@@ -200,6 +211,10 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 	if (getpeername(cfd, (struct sockaddr *)&ss, &len) == -1) {
 		memset(&ss, 0, sizeof(ss));
 		len = 0;
+	}
+	if (!acl_permit(&cfg->acl, (struct sockaddr *)&ss, len)) {
+		pair_refuse(cfg, cfd, (struct sockaddr *)&ss, len, END_DENIED);
+		_exit(end_info(END_DENIED)->exit);
 	}
 	pair_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len, NULL);
 }

@@ -27,6 +27,8 @@
 #define OPT_MAXSECS	262
 #define OPT_MAXBYTES	263
 #define OPT_STATUS	264
+#define OPT_ALLOW	265
+#define OPT_DENY	266
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
@@ -37,10 +39,14 @@ static const char usage_text[] =
 "and listen-port may be left out.\n"
 "\n"
 "Options:\n"
+"      --allow=CIDR            let clients from CIDR connect (repeatable;\n"
+"                              with any, a client no rule names is refused)\n"
 "  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
 "                              1k to 64m, suffix k or m)\n"
 "  -c, --connect-timeout=SECS  time to connect to each destination address\n"
 "                              (default 10)\n"
+"      --deny=CIDR             refuse clients from CIDR (repeatable; the\n"
+"                              first --allow or --deny that matches decides)\n"
 "      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
 "                              (default 60; 0: wait for them however long)\n"
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
@@ -69,6 +75,8 @@ static const char usage_text[] =
 "SECS may have up to three decimals (0.5).  See tcpproxy(1).\n";
 
 static const struct option longopts[] = {
+	{ "allow",		required_argument,	NULL, OPT_ALLOW },
+	{ "deny",		required_argument,	NULL, OPT_DENY },
 	{ "buffer-size",	required_argument,	NULL, 'b' },
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
 	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
@@ -187,6 +195,17 @@ opt_value(int c, const char *arg, struct config *cfg)
 	}
 }
 
+/* --allow and --deny, in the order given. */
+static void
+acl_option(int c, const char *arg, struct config *cfg)
+{
+	const char *why;
+
+	if (acl_add(&cfg->acl, arg, c == OPT_ALLOW, &why) == -1)
+		cli_usage_error("invalid --%s value '%s': %s", optname(c), arg,
+		    why);
+}
+
 /* --standalone, --systemd, --inetd: one of them at most. */
 static void
 set_mode(struct config *cfg, int c)
@@ -303,6 +322,10 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 		case 's':
 			seen->spare_set = 1;
 			opt_value(c, optarg, cfg);
+			break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			acl_option(c, optarg, cfg);
 			break;
 		default:
 			opt_value(c, optarg, cfg);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "log.h"
 
 /* Defaults and limits of every tunable, named once here. */
@@ -51,6 +52,7 @@ struct config {
 	int		 status;	/* --status: print the scoreboard */
 	long		 status_pid;	/* --status=PID, or 0 */
 	enum log_level	 loglevel;
+	struct acl	 acl;		/* --allow, --deny */
 };
 
 /*

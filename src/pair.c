@@ -73,11 +73,11 @@ summary(const struct pair *p, const struct end_info *e)
 }
 
 /*
- * The one way out of a pair, after spiped's dropconn(): close what is
- * open, with a reset if the reason says so, log the summary, exit.
+ * Close what is open, with a reset if the reason says so, and log the
+ * summary: the table's line for the pair's end.
  */
-static void __attribute__((noreturn))
-drop_pair(struct pair *p)
+static const struct end_info *
+close_pair(struct pair *p)
 {
 	const struct end_info *e = end_info(p->relay.end);
 	int s;
@@ -91,7 +91,44 @@ drop_pair(struct pair *p)
 			(void)close(p->fd[s]);
 	}
 	summary(p, e);
-	_exit(e->exit);
+	return e;
+}
+
+/* The one way out of a pair, after spiped's dropconn(). */
+static void __attribute__((noreturn))
+drop_pair(struct pair *p)
+{
+	_exit(close_pair(p)->exit);
+}
+
+/* A pair with client cfd from peer, before anything is done with it. */
+static void
+pair_open(struct pair *p, const struct config *cfg, int cfd,
+    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
+{
+	memset(p, 0, sizeof(*p));
+	p->start = util_now_ms();
+	p->fd[RELAY_CLIENT] = cfd;
+	p->fd[RELAY_UPSTREAM] = -1;
+	p->sb = sb;
+	relay_init(&p->relay, cfg->bufsize, cfg->stall_ms);
+	netio_fmtaddr(peer, peerlen, p->client, sizeof(p->client));
+	p->upstream[0] = '-';	/* no snprintf(): see netio_fmtaddr() */
+}
+
+/*
+ * pair_refuse: end the client cfd at once for reason, with its log line,
+ * and return.
+ */
+void
+pair_refuse(const struct config *cfg, int cfd, const struct sockaddr *peer,
+    socklen_t peerlen, enum end_reason reason)
+{
+	struct pair p;
+
+	pair_open(&p, cfg, cfd, peer, peerlen, NULL);
+	relay_end(&p.relay, reason, 0);
+	(void)close_pair(&p);
 }
 
 /* What a failed connect()'s errno means for the summary. */
@@ -201,14 +238,7 @@ pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
 {
 	struct pair p;
 
-	memset(&p, 0, sizeof(p));
-	p.start = util_now_ms();
-	p.fd[RELAY_CLIENT] = cfd;
-	p.fd[RELAY_UPSTREAM] = -1;
-	p.sb = sb;
-	relay_init(&p.relay, cfg->bufsize, cfg->stall_ms);
-	netio_fmtaddr(peer, peerlen, p.client, sizeof(p.client));
-	p.upstream[0] = '-';	/* no snprintf(): see netio_fmtaddr() */
+	pair_open(&p, cfg, cfd, peer, peerlen, sb);
 	sb_client(sb, p.client, p.start);
 	title_set("connect", p.client, (const char *)NULL);
 	if (netio_fd_ok(cfd) == -1)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dest.h"
+#include "end.h"
 #include "scoreboard.h"
 #include "sig.h"
 
@@ -25,5 +26,13 @@
 void	pair_serve(const struct config *, const struct dest *, int cfd,
 	    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
 	    __attribute__((noreturn));
+
+/*
+ * End the client cfd at once, before any use, for reason (END_DENIED, ...):
+ * closed as the reason says, with the pair's log line; returns, so that
+ * an idle child can go back to accept().
+ */
+void	pair_refuse(const struct config *, int cfd, const struct sockaddr *peer,
+	    socklen_t peerlen, enum end_reason reason);
 
 #endif /* TCPPROXY_PAIR_H */

@@ -104,6 +104,21 @@ runtime_error() {
 	usage_error "too many arguments: 'extra?'"
 }
 
+@test "bad --allow and --deny values: what is wrong with each" {
+	cli --allow 10.1.2.3/8 localhost 80 "$LPORT"
+	usage_error "invalid --allow value '10.1.2.3/8': bits set after the prefix length"
+	cli --deny 10.0.0.0/33 localhost 80 "$LPORT"
+	usage_error "invalid --deny value '10.0.0.0/33': prefix length not in 0-32"
+	cli --deny ::1/129 localhost 80 "$LPORT"
+	usage_error "invalid --deny value '::1/129': prefix length not in 0-128"
+	cli --allow example.org localhost 80 "$LPORT"
+	usage_error "invalid --allow value 'example.org': not an IPv4 or IPv6 address"
+	cli --allow '' localhost 80 "$LPORT"
+	usage_error "invalid --allow value '': not an IPv4 or IPv6 address"
+	cli --deny 10.0.0.0/ localhost 80 "$LPORT"
+	usage_error "invalid --deny value '10.0.0.0/': prefix length not in 0-32"
+}
+
 @test "bad destination ports: not a number, 0, negative, too big, huge" {
 	cli -l 127.0.0.1 localhost abc "$LPORT"
 	usage_error "invalid destination port 'abc': not a number"

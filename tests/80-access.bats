@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# Goal: --allow and --deny decide who may connect, on IPv4, IPv6 and
+# IPv4-mapped clients, the first matching rule deciding and, with any
+# --allow, whatever matches nothing refused.  A refused client is reset
+# at once, the destination never hears of it, and its log line says
+# reason=denied; refusing costs no fork (the idle child that took it goes
+# back to accept()), and clients the rules let in are served as ever.
+
+load lib/common
+
+# try_from SRC [PORT [DST]]: send a line from address SRC through the
+# proxy (PORT, DST: the proxy's by default); $output: what came back.
+try_from() {
+	run timeout 5 nc -N -s "$1" "${3:-127.0.0.1}" "${2:-$PROXY_PORT}" \
+	    <<<"from $1"
+}
+
+# denied_line SRC: the log has one reason=denied line for a client at SRC.
+denied_line() {
+	local re="pair client=\\[?${1//./\\.}\\]?:[0-9]+ upstream=- up=0 down=0"
+	re+=" $DUR reason=denied\$"
+	[ "$(pair_lines | grep -cE -- "$re")" -eq 1 ]
+}
+
+# forked: how many children the master has forked, from its SIGUSR1 line.
+forked() {
+	local n
+	n=$(grep -c ': pool: ' "$PROXY_LOG") || true
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 5 log_count ': pool: ' $((n + 1)) || return 1
+	grep ': pool: ' "$PROXY_LOG" | tail -n 1 |
+	    sed -E 's/.* ([0-9]+) children forked.*/\1/'
+}
+
+@test "--deny an IPv4 address: reset, upstream never contacted; others served" {
+	local dport
+	start_echod
+	start_proxy -s 2 --deny 127.0.0.2 127.0.0.1 "$SERVER_PORT"
+	try_from 127.0.0.2
+	assert_output ''
+	wait_until -t 5 denied_line 127.0.0.2
+	try_from 127.0.0.1
+	assert_output "from 127.0.0.1"
+	wait_until -t 5 pair_count_is 2
+	run pair_lines
+	assert_line --index 1 --regexp "client=127\.0\.0\.1:[0-9]+ upstream=127\.0\.0\.1:$SERVER_PORT up=15 down=15 $DUR reason=eof$"
+	stop_proxy
+	# Nothing listens at dport, and -v logs each connect that fails:
+	# only the client let in tries one.
+	dport=$(free_port)
+	start_proxy -v -s 2 --deny 127.0.0.2 127.0.0.1 "$dport"
+	try_from 127.0.0.2
+	wait_until -t 5 denied_line 127.0.0.2
+	run grep -c ": connect to 127.0.0.1:$dport: " "$PROXY_LOG"
+	assert_output 0
+	try_from 127.0.0.1
+	wait_until -t 5 pair_count_is 2
+	run grep -c ": connect to 127.0.0.1:$dport: " "$PROXY_LOG"
+	assert_output 1
+}
+
+@test "a refused client costs no fork: 20 of them, the same children" {
+	local before i
+	start_echod
+	start_proxy -s 2 --deny 127.0.0.2/32 127.0.0.1 "$SERVER_PORT"
+	before=$(forked)
+	for i in $(seq 20); do
+		try_from 127.0.0.2
+		assert_output ''
+	done
+	wait_until -t 5 pair_count_is 20
+	assert_equal "$(forked)" "$before"
+	children_are 2
+	try_from 127.0.0.1
+	assert_output "from 127.0.0.1"
+}
+
+@test "--allow: what matches no rule is denied; the first match decides" {
+	start_echod
+	start_proxy -s 2 --deny 127.0.0.3 --allow 127.0.0.0/30 \
+	    127.0.0.1 "$SERVER_PORT"
+	try_from 127.0.0.2
+	assert_output "from 127.0.0.2"
+	try_from 127.0.0.3		# denied by the first rule
+	assert_output ''
+	try_from 127.0.0.4		# outside the allowed /30
+	assert_output ''
+	wait_until -t 5 denied_line 127.0.0.3
+	wait_until -t 5 denied_line 127.0.0.4
+	wait_until -t 5 pair_count_is 3
+}
+
+@test "IPv6: --deny ::1, and --allow ::1 with --deny ::/0" {
+	start_echod -6
+	PROXY_ADDR=::1 start_proxy -s 2 --deny ::1/128 ::1 "$SERVER_PORT"
+	try_from ::1 "$PROXY_PORT" ::1
+	assert_output ''
+	wait_until -t 5 denied_line ::1
+	stop_proxy
+	PROXY_ADDR=::1 start_proxy -s 2 --allow ::1 --deny ::/0 \
+	    ::1 "$SERVER_PORT"
+	try_from ::1 "$PROXY_PORT" ::1
+	assert_output "from ::1"
+}
+
+@test "an IPv4-mapped client on a dual-stack listener matches IPv4 rules" {
+	start_echod
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	PROXY_PORT=$(free_port)
+	spawn setsid "$TCPPROXY" -s 2 --deny 127.0.0.2/31 127.0.0.1 \
+	    "$SERVER_PORT" "$PROXY_PORT" 2>"$PROXY_LOG" </dev/null
+	PROXY_PID=$!
+	wait_until -t 10 grep -qF "listening on [::]:$PROXY_PORT" "$PROXY_LOG"
+	try_from 127.0.0.3
+	assert_output ''
+	wait_until -t 5 denied_line 127.0.0.3
+	try_from 127.0.0.1
+	assert_output "from 127.0.0.1"
+}
