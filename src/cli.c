@@ -29,6 +29,7 @@
 #define OPT_STATUS	264
 #define OPT_ALLOW	265
 #define OPT_DENY	266
+#define OPT_IDLE	267
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
@@ -49,6 +50,8 @@ static const char usage_text[] =
 "                              first --allow or --deny that matches decides)\n"
 "      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
 "                              (default 60; 0: wait for them however long)\n"
+"      --idle-timeout=SECS     end a pair after SECS with nothing moving\n"
+"                              either way (default never)\n"
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
@@ -80,6 +83,7 @@ static const struct option longopts[] = {
 	{ "buffer-size",	required_argument,	NULL, 'b' },
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
 	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
+	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE },
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
 	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
@@ -168,8 +172,10 @@ opt_value(int c, const char *arg, struct config *cfg)
 			bad_value(what, arg, e, "0.001-86400");
 		break;
 	case OPT_MAXSECS:
+	case OPT_IDLE:
 		if ((e = util_parse_secs(arg, 1, CLI_SECS_MAX_MS * 365,
-		    &cfg->pair_max_ms)) != UTIL_OK)
+		    c == OPT_IDLE ? &cfg->idle_ms : &cfg->pair_max_ms)) !=
+		    UTIL_OK)
 			bad_value(what, arg, e, "0.001-31536000");
 		break;
 	case OPT_MAXBYTES:

@@ -32,6 +32,8 @@ static const struct end_info table[END_NREASONS] = {
 				END_EXIT_SERVED },
 	[END_MAXBYTES] =    { "max-bytes",   RESET, INFO, END_DETAIL_NONE,
 				END_EXIT_SERVED },
+	[END_IDLE] =        { "idle",        RESET, INFO, END_DETAIL_NONE,
+				END_EXIT_SERVED },
 	[END_DENIED] =      { "denied",      RESET, INFO, END_DETAIL_NONE,
 				END_EXIT_SERVED },
 	/* Both are "internal"; only the master's back-off tells them apart. */

@@ -31,6 +31,7 @@ enum end_reason {
 	END_SIGNAL,		/* SIGTERM or SIGINT ended the pair */
 	END_MAXTIME,		/* --pair-max-seconds */
 	END_MAXBYTES,		/* --pair-max-bytes */
+	END_IDLE,		/* --idle-timeout: nothing moved either way */
 	END_DENIED,		/* --allow/--deny refused the client */
 	END_SHORT,		/* this process ran short of a resource */
 	END_INTERNAL,		/* a bug of ours (EBADF, EINVAL, ...) */

@@ -225,6 +225,8 @@ relay(const struct config *cfg, struct pair *p)
 	rc.signals = PAIR_SIGNALS;
 	rc.progress = progress;
 	rc.arg = p;
+	if (cfg->idle_ms > 0)
+		relay_set_idle(&p->relay, cfg->idle_ms, util_now_ms());
 	relay_io_run(p->fd, &rc, &p->relay);
 }
 

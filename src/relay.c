@@ -11,6 +11,7 @@
  *    sink down for writing; the other direction goes on;
  *  - end when both directions are shut down, or at once on a write error;
  *  - end when buffered data saw no write progress for stall_ms;
+ *  - end, if asked to, when nothing moved either way for idle_ms;
  *  - blame a reset on the side whose read failed first, if one did.
  * Calls nothing.
  */
@@ -34,6 +35,16 @@ relay_init(struct relay *r, size_t cap, int64_t stall_ms)
 	r->stall_ms = stall_ms;
 	r->end = END_NONE;
 	r->end_dir = r->end_side = -1;
+}
+
+/*
+ * relay_set_idle: the operator's idle timeout, from now.
+ */
+void
+relay_set_idle(struct relay *r, int64_t idle_ms, int64_t now)
+{
+	r->idle_ms = idle_ms;
+	r->active = now;
 }
 
 /* Split [start, start + n) of a ring of cap bytes into at most two spans. */
@@ -96,6 +107,7 @@ relay_on_read(struct relay *r, int d, size_t n, int64_t now)
 		dp->progress = now;
 	dp->len += n;
 	dp->nin += n;
+	r->active = now;
 }
 
 /*
@@ -142,6 +154,7 @@ relay_on_write(struct relay *r, int d, size_t n, int64_t now)
 	dp->off = dp->len == 0 ? 0 : (dp->off + n) % dp->cap;
 	dp->progress = now;
 	dp->full = 0;
+	r->active = now;
 }
 
 static void
@@ -209,6 +222,8 @@ relay_on_time(struct relay *r, int64_t now)
 	}
 	if (worst != -1)
 		finish(r, END_STALL, worst, -1, 0);
+	else if (r->idle_ms > 0 && now - r->active >= r->idle_ms)
+		finish(r, END_IDLE, -1, -1, 0);
 }
 
 /*
@@ -247,6 +262,9 @@ relay_wants(const struct relay *r, struct relay_wants *w)
 				w->deadline = t;
 		}
 	}
+	if (r->idle_ms > 0 && (w->deadline == -1 ||
+	    r->active + r->idle_ms < w->deadline))
+		w->deadline = r->active + r->idle_ms;
 }
 
 /*

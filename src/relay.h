@@ -45,6 +45,8 @@ struct relay_dir {
 struct relay {
 	struct relay_dir dir[RELAY_NDIR];
 	int64_t	 stall_ms;	/* no write progress for this long: abort */
+	int64_t	 idle_ms;	/* nothing moved for this long: end; 0: off */
+	int64_t	 active;	/* ms: a byte last moved either way */
 	enum end_reason end;	/* END_NONE while the pair runs */
 	int	 end_dir;	/* the direction that ended it, or -1 */
 	int	 end_side;	/* the side a reset is blamed on, or -1 */
@@ -57,7 +59,7 @@ struct relay_span {
 	size_t	 len;
 };
 
-/* What the caller should do next.  deadline is -1 when nothing can stall. */
+/* What the caller should do next.  deadline is -1 when no time can end it. */
 struct relay_wants {
 	int	 read[RELAY_NDIR];	/* wait for the source to be readable */
 	int	 write[RELAY_NDIR];	/* wait for the sink to be writable */
@@ -67,6 +69,13 @@ struct relay_wants {
 
 /* Both directions get a buffer of cap bytes (cap > 0). */
 void	relay_init(struct relay *, size_t cap, int64_t stall_ms);
+
+/*
+ * End the pair (END_IDLE) once no byte was read or written either way for
+ * idle_ms (> 0), counting from now.  Off unless called: the forwarding
+ * rules never time an idle pair out by themselves.
+ */
+void	relay_set_idle(struct relay *, int64_t idle_ms, int64_t now);
 
 /*
  * Where the next read into direction d may go (free space), and where the
@@ -94,7 +103,7 @@ void	relay_on_write(struct relay *, int d, size_t n, int64_t now);
 void	relay_on_write_error(struct relay *, int d, int err);
 /* shutdown(SHUT_WR) of the sink of d is done. */
 void	relay_on_shut(struct relay *, int d);
-/* The clock reads now: end the pair if a direction has stalled. */
+/* The clock reads now: end the pair if a direction stalled, or it idled. */
 void	relay_on_time(struct relay *, int64_t now);
 /*
  * The caller ends the pair for its own reason (a signal, a limit, a failed

@@ -104,6 +104,15 @@ runtime_error() {
 	usage_error "too many arguments: 'extra?'"
 }
 
+@test "bad --idle-timeout values" {
+	cli --idle-timeout 0 localhost 80 "$LPORT"
+	usage_error "invalid --idle-timeout value '0': out of range (0.001-31536000)"
+	cli --idle-timeout 1x localhost 80 "$LPORT"
+	usage_error "invalid --idle-timeout value '1x': not a number"
+	cli --idle-timeout 31536000.001 localhost 80 "$LPORT"
+	usage_error "invalid --idle-timeout value '31536000.001': out of range (0.001-31536000)"
+}
+
 @test "bad --allow and --deny values: what is wrong with each" {
 	cli --allow 10.1.2.3/8 localhost 80 "$LPORT"
 	usage_error "invalid --allow value '10.1.2.3/8': bits set after the prefix length"

@@ -142,6 +142,26 @@ load lib/common
 	assert_output --regexp " upstream=127\.0\.0\.1:$SERVER_PORT up=5 down=5 duration=[1-9]\.[0-9]{3}s reason=max-time$"
 }
 
+@test "reason=idle: --idle-timeout 1 ends a silent pair, not a talking one" {
+	local quiet talk i
+	start_echod
+	start_proxy -t 1 -s 2 --idle-timeout 1 127.0.0.1 "$SERVER_PORT"
+	echo_conn "$PROXY_PORT" "quiet"
+	quiet=$CONN
+	echo_conn "$PROXY_PORT" "talk"
+	talk=$CONN
+	# A line every 0.25 s for 2 s: never 1 s without a byte moving.
+	for i in 1 2 3 4 5 6 7 8; do
+		sleep 0.25
+		conn_echo "$talk" "tick $i" || fail "the talking pair ended"
+	done
+	conn_closed "$quiet" 5 || fail "the silent pair was not ended"
+	conn_echo "$talk" "still here"
+	wait_until -t 5 pair_count_is 1
+	run pair_lines
+	assert_output --regexp " up=6 down=6 duration=[1-3]\.[0-9]{3}s reason=idle$"
+}
+
 @test "--pair-max-seconds 1 also ends a pair that is still connecting" {
 	# The limit counts from the client's arrival: a connect that would
 	# take 5 s (--connect-timeout) is cut at 1 s, as max-time.

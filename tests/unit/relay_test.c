@@ -818,6 +818,52 @@ t_full_before_cap(void)
 	CHECK(relay_check_sum(sp, relay_free_spans(&r, RELAY_UP, sp)) == CAP - 2);
 }
 
+static void
+t_idle_timeout(void)
+{
+	struct relay r;
+	struct relay_wants w;
+
+	relay_init(&r, CAP, STALL);
+	relay_set_idle(&r, 500, 1000);
+	relay_wants(&r, &w);
+	CHECK(w.deadline == 1500);		/* nothing buffered, yet a timer */
+	relay_on_time(&r, 1499);
+	CHECK(!relay_done(&r));
+	/* A read or a write either way is activity. */
+	relay_on_read(&r, RELAY_DOWN, 2, 1200);
+	relay_on_write(&r, RELAY_DOWN, 2, 1300);
+	relay_wants(&r, &w);
+	CHECK(w.deadline == 1800);
+	relay_on_time(&r, 1700);
+	CHECK(!relay_done(&r));
+	relay_on_time(&r, 1800);
+	CHECK(r.end == END_IDLE);
+	CHECK(r.end_dir == -1 && r.end_side == -1 && r.end_err == 0);
+	relay_wants(&r, &w);
+	CHECK(wants_nothing(&w));
+}
+
+static void
+t_stall_before_idle(void)
+{
+	struct relay r;
+	struct relay_wants w;
+
+	/* Buffered data that cannot be written: the stall rule comes first. */
+	relay_init(&r, CAP, STALL);
+	relay_set_idle(&r, STALL, 0);
+	relay_on_read(&r, RELAY_UP, 1, 0);
+	relay_wants(&r, &w);
+	CHECK(w.deadline == STALL);
+	relay_on_time(&r, STALL);
+	CHECK(r.end == END_STALL);
+	/* Without idle_ms an idle pair never ends by time. */
+	relay_init(&r, CAP, STALL);
+	relay_on_time(&r, INT64_MAX / 2);
+	CHECK(!relay_done(&r));
+}
+
 static const struct tap_test tests[] = {
 	{ "init", t_init },
 	{ "read interest while room", t_read_interest_while_room },
@@ -854,6 +900,9 @@ static const struct tap_test tests[] = {
 	{ "full before cap: no read until a write", t_full_before_cap },
 	{ "stall names the earliest overdue direction",
 	    t_stall_names_earliest },
+	{ "the idle timeout, when asked for", t_idle_timeout },
+	{ "stall before idle; no idle timeout unless asked",
+	    t_stall_before_idle },
 };
 
 int
