@@ -30,6 +30,7 @@
 #define OPT_ALLOW	265
 #define OPT_DENY	266
 #define OPT_IDLE	267
+#define OPT_KEEPALIVE	268
 
 static const char usage_text[] =
 "usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
@@ -52,6 +53,10 @@ static const char usage_text[] =
 "                              (default 60; 0: wait for them however long)\n"
 "      --idle-timeout=SECS     end a pair after SECS with nothing moving\n"
 "                              either way (default never)\n"
+"      --keepalive[=IDLE[,INTVL[,CNT]]]\n"
+"                              TCP keepalive on both sockets of a pair:\n"
+"                              probe after IDLE s of silence, every INTVL s,\n"
+"                              give up after CNT probes (default 60,10,6)\n"
 "  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
@@ -84,6 +89,7 @@ static const struct option longopts[] = {
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
 	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
 	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE },
+	{ "keepalive",		optional_argument,	NULL, OPT_KEEPALIVE },
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
 	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
@@ -212,6 +218,43 @@ acl_option(int c, const char *arg, struct config *cfg)
 		    why);
 }
 
+/*
+ * --keepalive[=IDLE[,INTVL[,CNT]]]: each value given replaces its default,
+ * from the left.
+ */
+static void
+keepalive_option(const char *arg, struct config *cfg)
+{
+	static const char *const name[] = { "IDLE", "INTVL", "CNT" };
+	int *val[] = { &cfg->ka_idle, &cfg->ka_intvl, &cfg->ka_cnt };
+	char part[32], what[64];
+	const char *p = arg;
+	enum util_perr e;
+	uint64_t u, max;
+	size_t len;
+	int i;
+
+	cfg->keepalive = 1;
+	cfg->ka_idle = CLI_KA_IDLE_DEF;
+	cfg->ka_intvl = CLI_KA_INTVL_DEF;
+	cfg->ka_cnt = CLI_KA_CNT_DEF;
+	for (i = 0; p != NULL && i < 3; i++) {
+		len = strcspn(p, ",");
+		(void)snprintf(part, sizeof(part), "%.*s", (int)len, p);
+		(void)snprintf(what, sizeof(what), "--keepalive %s", name[i]);
+		max = i == 2 ? CLI_KA_CNT_MAX : CLI_KA_SECS_MAX;
+		if (len >= sizeof(part) ||
+		    (e = util_parse_uint(part, 1, max, &u)) != UTIL_OK)
+			bad_value(what, part, len >= sizeof(part) ? UTIL_NAN :
+			    e, i == 2 ? "1-127" : "1-32767");
+		*val[i] = (int)u;
+		p = p[len] == ',' ? p + len + 1 : NULL;
+	}
+	if (p != NULL)
+		cli_usage_error("--keepalive takes at most three values: '%s'",
+		    arg);
+}
+
 /* --standalone, --systemd, --inetd: one of them at most. */
 static void
 set_mode(struct config *cfg, int c)
@@ -332,6 +375,9 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 		case OPT_ALLOW:
 		case OPT_DENY:
 			acl_option(c, optarg, cfg);
+			break;
+		case OPT_KEEPALIVE:
+			keepalive_option(optarg, cfg);
 			break;
 		default:
 			opt_value(c, optarg, cfg);

@@ -23,6 +23,13 @@
 #define CLI_MAXCHILD_DEF	4096
 #define CLI_MAXCHILD_MAX	1000000
 #define CLI_PAIRBYTES_MAX	(1ULL << 50)	/* 1048576g */
+/* --keepalive without values: a silent peer is probed after a minute, and
+ * given up after six unanswered probes ten seconds apart. */
+#define CLI_KA_IDLE_DEF		60
+#define CLI_KA_INTVL_DEF	10
+#define CLI_KA_CNT_DEF		6
+#define CLI_KA_SECS_MAX		32767	/* what Linux takes */
+#define CLI_KA_CNT_MAX		127
 
 /* Where the listening socket comes from. */
 enum cli_mode {
@@ -54,6 +61,8 @@ struct config {
 	long		 status_pid;	/* --status=PID, or 0 */
 	enum log_level	 loglevel;
 	struct acl	 acl;		/* --allow, --deny */
+	int		 keepalive;	/* --keepalive: on both sockets */
+	int		 ka_idle, ka_intvl, ka_cnt;	/* its timers */
 };
 
 /*

@@ -160,6 +160,30 @@ netio_nodelay(int fd)
 }
 
 /*
+ * netio_keepalive: probe a connection that has been silent for idle
+ * seconds, every intvl seconds, and give it up (ETIMEDOUT on the next
+ * read) after cnt unanswered probes.  Fails harmlessly on a socket that
+ * is not TCP.
+ */
+void
+netio_keepalive(int fd, int idle, int intvl, int cnt)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#else
+	(void)idle;
+	(void)intvl;
+	(void)cnt;
+#endif
+}
+
+/*
  * netio_close: close fd on an error path, keeping the errno that explains
  * the error.
  */

@@ -31,6 +31,8 @@ int	netio_fd_ok(int);
 int	netio_nonblock(int, int on);
 /* TCP_NODELAY: a proxy forwards what it got; Nagle would only delay it. */
 void	netio_nodelay(int);
+/* TCP keepalive: idle and intvl seconds, cnt probes (see netio.c). */
+void	netio_keepalive(int, int idle, int intvl, int cnt);
 /* Close on an error path: errno is kept for the caller. */
 void	netio_close(int);
 /* Close so that the peer sees a reset, not an orderly end. */

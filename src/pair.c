@@ -217,6 +217,9 @@ relay(const struct config *cfg, struct pair *p)
 	struct relay_io_cfg rc;
 
 	netio_nodelay(p->fd[RELAY_UPSTREAM]);
+	if (cfg->keepalive)
+		netio_keepalive(p->fd[RELAY_UPSTREAM], cfg->ka_idle,
+		    cfg->ka_intvl, cfg->ka_cnt);
 	sb_upstream(p->sb, p->upstream);
 	title_set("relay", p->client, " > ", p->upstream, (const char *)NULL);
 	rc.splice = cfg->splice;
@@ -253,6 +256,9 @@ pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		relay_end(&p.relay, END_SIGNAL, 0);
 	else {
 		netio_nodelay(cfd);
+		if (cfg->keepalive)
+			netio_keepalive(cfd, cfg->ka_idle, cfg->ka_intvl,
+			    cfg->ka_cnt);
 		if (connect_upstream(cfg, dest, &p) == 0)
 			relay(cfg, &p);
 	}

@@ -113,6 +113,19 @@ runtime_error() {
 	usage_error "invalid --idle-timeout value '31536000.001': out of range (0.001-31536000)"
 }
 
+@test "bad --keepalive values: each of the three named" {
+	cli --keepalive=0 localhost 80 "$LPORT"
+	usage_error "invalid --keepalive IDLE '0': out of range (1-32767)"
+	cli --keepalive=5,x localhost 80 "$LPORT"
+	usage_error "invalid --keepalive INTVL 'x': not a number"
+	cli --keepalive=5,1,128 localhost 80 "$LPORT"
+	usage_error "invalid --keepalive CNT '128': out of range (1-127)"
+	cli --keepalive=5,,3 localhost 80 "$LPORT"
+	usage_error "invalid --keepalive INTVL '': not a number"
+	cli --keepalive=1,2,3,4 localhost 80 "$LPORT"
+	usage_error "--keepalive takes at most three values: '1,2,3,4'"
+}
+
 @test "bad --allow and --deny values: what is wrong with each" {
 	cli --allow 10.1.2.3/8 localhost 80 "$LPORT"
 	usage_error "invalid --allow value '10.1.2.3/8': bits set after the prefix length"

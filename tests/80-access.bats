@@ -117,3 +117,76 @@ forked() {
 	try_from 127.0.0.1
 	assert_output "from 127.0.0.1"
 }
+
+# ---- peers that vanish ----
+
+# netns_pair: two network namespaces of this test's own, P (the proxy's)
+# and C (the client's), joined by a veth pair: 10.77.0.1 in P, 10.77.0.2
+# in C.  Their names are in NS_P and NS_C; teardown removes them.
+netns_pair() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+	command -v ip >/dev/null || skip "needs ip (iproute2)"
+	NS_P=tcpproxy-p-$$-$BATS_TEST_NUMBER
+	NS_C=tcpproxy-c-$$-$BATS_TEST_NUMBER
+	ip netns add "$NS_P" || skip "cannot create a network namespace here"
+	ip netns add "$NS_C"
+	ip -n "$NS_P" link set lo up
+	ip -n "$NS_C" link set lo up
+	ip -n "$NS_P" link add vp type veth peer name vc netns "$NS_C"
+	ip -n "$NS_P" addr add 10.77.0.1/24 dev vp
+	ip -n "$NS_C" addr add 10.77.0.2/24 dev vc
+	ip -n "$NS_P" link set vp up
+	ip -n "$NS_C" link set vc up
+}
+
+teardown() {
+	local rc=0
+	common_teardown || rc=1
+	[ -z "${NS_P:-}" ] || ip netns del "$NS_P" 2>/dev/null || true
+	[ -z "${NS_C:-}" ] || ip netns del "$NS_C" 2>/dev/null || true
+	return "$rc"
+}
+
+# vanish_setup OPTIONS...: in P, echod and the proxy (OPTIONS) in front of
+# it on 10.77.0.1; in C, a client that echoes a line through it and then
+# holds the connection open, saying nothing.  Then the client's network
+# goes away (the veth pair is deleted): no FIN, no reset, ever.
+vanish_setup() {
+	local out=$BATS_TEST_TMPDIR/echod.out
+	spawn ip netns exec "$NS_P" "$PROGS/echod" >"$out" </dev/null
+	TEST_PIDS+=("$!")
+	wait_until -t 5 grep -qx '[0-9][0-9]*' "$out"
+	SERVER_PORT=$(head -n 1 "$out")
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	PROXY_PORT=$(free_port)
+	spawn ip netns exec "$NS_P" setsid "$TCPPROXY" -l 10.77.0.1 -s 2 \
+	    "$@" 127.0.0.1 "$SERVER_PORT" "$PROXY_PORT" 2>"$PROXY_LOG" \
+	    </dev/null
+	TEST_PIDS+=("$!")
+	wait_until -t 10 grep -q 'listening on 10.77.0.1' "$PROXY_LOG"
+	PROXY_PID=$(pgrep -f -o "^tcpproxy: master 10\.77\.0\.1:$PROXY_PORT ")
+	spawn ip netns exec "$NS_C" bash -c 'exec 5<>"/dev/tcp/10.77.0.1/$1" &&
+	    echo hello >&5 && read -r -u 5 line && echo "$line" &&
+	    exec sleep 600' _ "$PROXY_PORT" >"$BATS_TEST_TMPDIR/client.out"
+	TEST_PIDS+=("$!")
+	wait_until -t 5 grep -qx hello "$BATS_TEST_TMPDIR/client.out"
+	ip -n "$NS_P" link del vp
+}
+
+@test "--keepalive finds a client that vanished without a FIN; the pair ends" {
+	netns_pair
+	vanish_setup --keepalive=1,1,2
+	wait_until -t 20 pair_count_is 1
+	run pair_lines
+	assert_output --regexp "client=10\.77\.0\.2:[0-9]+ upstream=127\.0\.0\.1:$SERVER_PORT up=6 down=6 $DUR reason=reset detail=ETIMEDOUT side=client$"
+}
+
+@test "without --keepalive the vanished client's idle pair stays, as documented" {
+	netns_pair
+	vanish_setup --drain-timeout 1	# the open pair must not delay the stop
+	# Four times what --keepalive=1,1,2 needs to find it.
+	! wait_until -t 12 pair_count_is 1 2>/dev/null
+	run "$TCPPROXY" --status="$PROXY_PID"
+	assert_success
+	assert_line --index 1 --regexp "^[0-9]+ relaying 10\.77\.0\.2:"
+}

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Make sure what the bats suite needs is installed: bats, the bats-support
-# and bats-assert libraries, OpenBSD netcat (an nc that knows -N), and
-# procps (pgrep, ps).
+# and bats-assert libraries, OpenBSD netcat (an nc that knows -N), procps
+# (pgrep, ps) and iproute2 (ip, for tests in network namespaces).
 # When something is missing, install the Debian packages with apt-get
 # (through sudo when not root).  Silent when everything is there.
 
-PKGS=(bats bats-assert bats-support netcat-openbsd procps)
+PKGS=(bats bats-assert bats-support netcat-openbsd procps iproute2)
 
 missing() {
 	command -v bats >/dev/null 2>&1 || echo bats
@@ -15,6 +15,7 @@ missing() {
 	# in its help; traditional and busybox nc do not have -N.
 	nc -h 2>&1 | grep -q '^[[:space:]]*-N[[:space:]]' || echo netcat-openbsd
 	command -v pgrep >/dev/null 2>&1 || echo procps
+	command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || echo iproute2
 }
 
 fail() {
