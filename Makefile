@@ -21,7 +21,8 @@ ALL_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
-SRCS = src/main.c src/cli.c src/cli_shield.c src/acl.c src/dest.c src/listen.c src/activate.c \
+SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim.c \
+	src/dest.c src/listen.c src/activate.c \
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
 	src/relay.c src/relay_io.c src/netio.c src/log.c src/util.c \
@@ -59,7 +60,7 @@ progs: $(PROGS)
 
 # C unit tests of the pure decision code: no sockets, no clock.
 UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test \
-	tests/unit/acl_test
+	tests/unit/acl_test tests/unit/srclim_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -76,6 +77,10 @@ tests/unit/sig_test: tests/unit/sig_test.c src/sig.c src/sig.h src/util.c
 
 tests/unit/acl_test: tests/unit/acl_test.c src/acl.c src/acl.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/acl_test.c src/acl.c
+
+tests/unit/srclim_test: tests/unit/srclim_test.c src/srclim.c src/srclim.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/srclim_test.c \
+		src/srclim.c
 
 unit-bins: $(UNITS_C)
 

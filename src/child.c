@@ -5,8 +5,9 @@
  * the client to pair.c, which never returns.  Also the set-up of a lone
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
  * listeners' copies and the taken pipe's write end.  Refuses a client that
- * --allow/--deny rule out, and waits for the next.  Calls acl, pair, end
- * (for the exit statuses), netio, sig, title and log.
+ * --allow/--deny rule out, or whose source has --max-per-source pairs
+ * already, and waits for the next.  Calls acl, srclim, pair, end (for the
+ * exit statuses), netio, sig, title and log.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -25,6 +26,7 @@
 #include "netio.h"
 #include "pair.h"
 #include "sig.h"
+#include "srclim.h"
 #include "title.h"
 #include "child.h"
 
@@ -132,6 +134,13 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 		    (struct sockaddr *)ss, *len)) {
 			pair_refuse(ctx->cfg, fd, (struct sockaddr *)ss, *len,
 			    END_DENIED);
+			continue;
+		}
+		if (fd != -1 && ctx->cfg->max_per_source > 0 &&
+		    !srclim_take(ctx->slot, (struct sockaddr *)ss, *len,
+		    ctx->cfg->max_per_source)) {
+			pair_refuse(ctx->cfg, fd, (struct sockaddr *)ss, *len,
+			    END_LIMIT);
 			continue;
 		}
 		if (fd != -1)

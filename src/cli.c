@@ -2,8 +2,9 @@
  * cli.c: options and arguments to a const struct config.  Every value is
  * range-checked here, so the rest of the program trusts the config.  Bad
  * input ends the program with exit status 2 and one line that names the
- * problem and the offending value, made printable.  Calls cli_shield for
- * negative numbers among the operands, util for parsing, log to sanitise.
+ * problem and the offending value, made printable.  Calls cli_opts for
+ * the option table, cli_shield for negative numbers among the operands,
+ * acl for the rules, util for parsing, log to sanitise.
  */
 #include <err.h>
 #include <getopt.h>
@@ -12,103 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opts.h"
 #include "cli_shield.h"
 #include "util.h"
 #include "cli.h"
 
 #define EXIT_USAGE	2
-/* Long options without a short form. */
-#define OPT_NOSPLICE	256
-#define OPT_SYSLOG	257
-#define OPT_STANDALONE	258
-#define OPT_SYSTEMD	259
-#define OPT_INETD	260
-#define OPT_DRAIN	261
-#define OPT_MAXSECS	262
-#define OPT_MAXBYTES	263
-#define OPT_STATUS	264
-#define OPT_ALLOW	265
-#define OPT_DENY	266
-#define OPT_IDLE	267
-#define OPT_KEEPALIVE	268
-
-static const char usage_text[] =
-"usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
-"\n"
-"Accept TCP connections on listen-port and relay each one to\n"
-"destination-host:destination-port, both ways, until both sides are done.\n"
-"Under systemd or inetd the listening (or connected) socket is passed in,\n"
-"and listen-port may be left out.\n"
-"\n"
-"Options:\n"
-"      --allow=CIDR            let clients from CIDR connect (repeatable;\n"
-"                              with any, a client no rule names is refused)\n"
-"  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
-"                              1k to 64m, suffix k or m)\n"
-"  -c, --connect-timeout=SECS  time to connect to each destination address\n"
-"                              (default 10)\n"
-"      --deny=CIDR             refuse clients from CIDR (repeatable; the\n"
-"                              first --allow or --deny that matches decides)\n"
-"      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
-"                              (default 60; 0: wait for them however long)\n"
-"      --idle-timeout=SECS     end a pair after SECS with nothing moving\n"
-"                              either way (default never)\n"
-"      --keepalive[=IDLE[,INTVL[,CNT]]]\n"
-"                              TCP keepalive on both sockets of a pair:\n"
-"                              probe after IDLE s of silence, every INTVL s,\n"
-"                              give up after CNT probes (default 60,10,6)\n"
-"  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
-"  -m, --max-children=N        most pairs served at once; more clients wait\n"
-"                              in the listen queue (default 4096)\n"
-"      --pair-max-bytes=BYTES  abort a pair once it relayed BYTES both ways\n"
-"                              together (suffix k, m or g; default no limit)\n"
-"      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
-"                              (default no limit)\n"
-"      --no-splice             copy data through user space instead of\n"
-"                              splice(2) (splice is Linux only)\n"
-"  -s, --spare=N               idle children kept ready to accept (default 8)\n"
-"      --standalone            listen on listen-port; ignore passed sockets\n"
-"      --status[=PID]          print the live pairs of the running tcpproxy\n"
-"                              (the only one, or master PID) and exit\n"
-"      --systemd               use the sockets systemd passes (LISTEN_FDS)\n"
-"      --inetd                 use the socket inetd passes on standard input\n"
-"      --syslog                log to syslog instead of standard error\n"
-"  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
-"                              written for SECS (default 10)\n"
-"  -q, --quiet                 log only warnings and errors\n"
-"  -v, --verbose               log pool events too\n"
-"  -h, --help                  show this help and exit\n"
-"  -V, --version               show the version and exit\n"
-"\n"
-"SECS may have up to three decimals (0.5).  See tcpproxy(1).\n";
-
-static const struct option longopts[] = {
-	{ "allow",		required_argument,	NULL, OPT_ALLOW },
-	{ "deny",		required_argument,	NULL, OPT_DENY },
-	{ "buffer-size",	required_argument,	NULL, 'b' },
-	{ "connect-timeout",	required_argument,	NULL, 'c' },
-	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
-	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE },
-	{ "keepalive",		optional_argument,	NULL, OPT_KEEPALIVE },
-	{ "listen-address",	required_argument,	NULL, 'l' },
-	{ "max-children",	required_argument,	NULL, 'm' },
-	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
-	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
-	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
-	{ "spare",		required_argument,	NULL, 's' },
-	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
-	{ "status",		optional_argument,	NULL, OPT_STATUS },
-	{ "systemd",		no_argument,		NULL, OPT_SYSTEMD },
-	{ "inetd",		no_argument,		NULL, OPT_INETD },
-	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
-	{ "stall-timeout",	required_argument,	NULL, 't' },
-	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
-};
-static const char shortopts[] = ":b:c:l:m:s:t:qvhV";
 
 /*
  * cli_usage_error: the message is made printable as a whole, since it
@@ -130,17 +40,6 @@ cli_usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* The long name of option c, for messages. */
-static const char *
-optname(int c)
-{
-	const struct option *o;
-
-	for (o = longopts; o->name != NULL; o++)
-		if (o->val == c)
-			return o->name;
-	return "?";
-}
 
 static void __attribute__((noreturn))
 bad_value(const char *what, const char *value, enum util_perr e,
@@ -159,7 +58,7 @@ opt_value(int c, const char *arg, struct config *cfg)
 	uint64_t u;
 	enum util_perr e;
 
-	(void)snprintf(what, sizeof(what), "--%s value", optname(c));
+	(void)snprintf(what, sizeof(what), "--%s value", cli_optname(c));
 	switch (c) {
 	case 'b':
 		if ((e = util_parse_size(arg, CLI_BUFSZ_MIN, CLI_BUFSZ_MAX,
@@ -196,13 +95,16 @@ opt_value(int c, const char *arg, struct config *cfg)
 		break;
 	case 'm':
 	case 's':
+	case OPT_PERSOURCE:
 		if ((e = util_parse_uint(arg, 1, CLI_MAXCHILD_MAX, &u)) !=
 		    UTIL_OK)
 			bad_value(what, arg, e, "1-1000000");
 		if (c == 'm')
 			cfg->max_children = (unsigned)u;
-		else
+		else if (c == 's')
 			cfg->spare = (unsigned)u;
+		else
+			cfg->max_per_source = (unsigned)u;
 		break;
 	}
 }
@@ -214,7 +116,7 @@ acl_option(int c, const char *arg, struct config *cfg)
 	const char *why;
 
 	if (acl_add(&cfg->acl, arg, c == OPT_ALLOW, &why) == -1)
-		cli_usage_error("invalid --%s value '%s': %s", optname(c), arg,
+		cli_usage_error("invalid --%s value '%s': %s", cli_optname(c), arg,
 		    why);
 }
 
@@ -265,7 +167,7 @@ set_mode(struct config *cfg, int c)
 
 	if (cfg->mode != CLI_MODE_AUTO && cfg->mode != m)
 		cli_usage_error("--%s and --%s cannot be used together",
-		    optname(first), optname(c));
+		    cli_optname(first), cli_optname(c));
 	cfg->mode = m;
 	first = c;
 }
@@ -330,10 +232,10 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shortopts, cli_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
+			fputs(cli_usage_text, stdout);
 			exit(0);
 		case 'V':
 			printf("tcpproxy %s\n", TCPPROXY_VERSION);
@@ -440,7 +342,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	if ((marks = calloc((size_t)argc, 1)) == NULL ||
 	    (saved = calloc((size_t)argc, sizeof(*saved))) == NULL)
 		err(1, "cli");
-	cli_shield(argc, argv, longopts, shortopts, marks, saved);
+	cli_shield(argc, argv, cli_longopts, cli_shortopts, marks, saved);
 	defaults(cfg);
 	options(argc, argv, cfg, &seen);
 	cli_unshield(argc, argv, marks, saved);

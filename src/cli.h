@@ -61,6 +61,7 @@ struct config {
 	long		 status_pid;	/* --status=PID, or 0 */
 	enum log_level	 loglevel;
 	struct acl	 acl;		/* --allow, --deny */
+	unsigned	 max_per_source; /* live pairs per source; 0: any */
 	int		 keepalive;	/* --keepalive: on both sockets */
 	int		 ka_idle, ka_intvl, ka_cnt;	/* its timers */
 };

@@ -33,6 +33,7 @@ enum end_reason {
 	END_MAXBYTES,		/* --pair-max-bytes */
 	END_IDLE,		/* --idle-timeout: nothing moved either way */
 	END_DENIED,		/* --allow/--deny refused the client */
+	END_LIMIT,		/* --max-per-source: its source has enough */
 	END_SHORT,		/* this process ran short of a resource */
 	END_INTERNAL,		/* a bug of ours (EBADF, EINVAL, ...) */
 	END_NREASONS

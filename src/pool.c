@@ -29,6 +29,7 @@
 #include "scoreboard.h"
 #include "sig.h"
 #include "spawn.h"
+#include "srclim.h"
 #include "title.h"
 #include "util.h"
 #include "pool.h"
@@ -362,6 +363,8 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 			return NULL;
 	if (sig_init(SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP) |
 	    SIGBIT(SIGUSR1) | SIGBIT(SIGCHLD), 1) == -1)
+		return NULL;
+	if (cfg->max_per_source > 0 && srclim_create(cfg->max_children) == -1)
 		return NULL;
 	if (sb_create(cfg->max_children) == -1)
 		log_msg(LOGL_WARN, "no scoreboard (--status will not work): "

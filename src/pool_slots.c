@@ -7,7 +7,7 @@
  * against pid and generation.  Decides nothing: the policy says how many,
  * and hears here of every take and failure.  Lives in memory children do
  * not inherit (see README, "Pages").  Calls spawn, child (in the new
- * child only), pool_policy, scoreboard, sig, log and netio.
+ * child only), pool_policy, scoreboard, srclim, sig, log and netio.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -26,6 +26,7 @@
 #include "scoreboard.h"
 #include "sig.h"
 #include "spawn.h"
+#include "srclim.h"
 #include "pool_slots.h"
 
 static const char *const state_name[] = { "free", "idle", "busy", "retiring" };
@@ -295,17 +296,6 @@ judge(struct slots *s, pid_t pid, enum slot_state was, int st, int64_t now)
 		hold(s, now, "an idle child died");
 }
 
-/* What a reaped child relayed, from its scoreboard slot, before reuse. */
-static void
-count_bytes(struct slots *s, unsigned i)
-{
-	uint64_t up, down;
-
-	sb_master_counts(i, &up, &down);
-	s->bytes_up += up;
-	s->bytes_down += down;
-}
-
 /*
  * slots_reap: every child that has ended: one SIGCHLD may stand for many.
  */
@@ -313,6 +303,7 @@ void
 slots_reap(struct slots *s, int64_t now)
 {
 	enum slot_state was;
+	uint64_t up, down;
 	pid_t pid;
 	int st, i;
 
@@ -329,7 +320,11 @@ slots_reap(struct slots *s, int64_t now)
 		}
 		was = s->slot[i].state;
 		set_state(s, (unsigned)i, SLOT_FREE);
-		count_bytes(s, (unsigned)i);
+		/* What it relayed and counted, before the slot is reused. */
+		sb_master_counts((unsigned)i, &up, &down);
+		s->bytes_up += up;
+		s->bytes_down += down;
+		srclim_reap((unsigned)i);
 		sb_master_set((unsigned)i, 0, SB_FREE);
 		judge(s, pid, was, st, now);
 	}

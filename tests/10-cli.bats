@@ -113,6 +113,12 @@ runtime_error() {
 	usage_error "invalid --idle-timeout value '31536000.001': out of range (0.001-31536000)"
 }
 
+@test "bad --max-per-source values" {
+	invalid_value max-per-source 0 'out of range (1-1000000)'
+	invalid_value max-per-source 1000001 'out of range (1-1000000)'
+	invalid_value max-per-source x 'not a number'
+}
+
 @test "bad --keepalive values: each of the three named" {
 	cli --keepalive=0 localhost 80 "$LPORT"
 	usage_error "invalid --keepalive IDLE '0': out of range (1-32767)"

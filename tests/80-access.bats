@@ -190,3 +190,75 @@ vanish_setup() {
 	assert_success
 	assert_line --index 1 --regexp "^[0-9]+ relaying 10\.77\.0\.2:"
 }
+
+# ---- how many per source ----
+
+# hold_conns N: open N connections to the proxy from 127.0.0.1, all before
+# any is used, their descriptors in HELD (and HELD_FDS, for teardown).
+hold_conns() {
+	local i
+	HELD=()
+	for i in $(seq "$1"); do
+		open_conn "$PROXY_PORT" || return 1
+		HELD+=("$CONN")
+	done
+}
+
+# echoed: how many of HELD echo a line back (the others were refused).
+echoed() {
+	local fd n=0
+	for fd in "${HELD[@]}"; do
+		conn_echo "$fd" "held $fd" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+@test "--max-per-source 10: of 50 connects from one address exactly 10 are served" {
+	start_echod
+	start_proxy -s 8 --max-per-source 10 127.0.0.1 "$SERVER_PORT"
+	hold_conns 50
+	assert_equal "$(echoed)" 10
+	wait_until -t 10 eval '[ "$(pair_lines | grep -c " reason=limit$")" -eq 40 ]'
+	run pair_lines
+	assert_line --regexp "pair client=127\.0\.0\.1:[0-9]+ upstream=- up=0 down=0 $DUR reason=limit$"
+	# another address is not counted with it
+	try_from 127.0.0.2
+	assert_output "from 127.0.0.2"
+	# the 10 still hold their pairs; once they close, the address may again
+	local fd
+	for fd in "${HELD[@]}"; do close_conn "$fd"; done
+	wait_until -t 10 eval '[ "$(pair_lines | grep -c " reason=eof$")" -eq 11 ]'
+	try_from 127.0.0.1
+	assert_output "from 127.0.0.1"
+}
+
+@test "300 idle connections from one address: with --max-per-source others still get in" {
+	start_echod
+	# Without the limit the attacker takes every child, and the next
+	# client waits in the listen queue (the control).
+	start_proxy -s 8 -m 30 127.0.0.1 "$SERVER_PORT"
+	hold_conns 300
+	wait_until -t 10 eval '[ "$(proxy_children)" -ge 30 ]'
+	run timeout 2 nc -N -s 127.0.0.2 127.0.0.1 "$PROXY_PORT" <<<"waits"
+	assert_output ''
+	for fd in "${HELD[@]}"; do close_conn "$fd"; done
+	stop_proxy
+	start_proxy -s 8 -m 30 --max-per-source 10 127.0.0.1 "$SERVER_PORT"
+	hold_conns 300
+	try_from 127.0.0.2
+	assert_output "from 127.0.0.2"
+	wait_until -t 10 eval '[ "$(pair_lines | grep -c " reason=limit$")" -eq 290 ]'
+}
+
+@test "a child killed with SIGKILL gives its source's count back" {
+	local pid
+	start_echod
+	start_proxy -s 2 --max-per-source 1 127.0.0.1 "$SERVER_PORT"
+	echo_conn "$PROXY_PORT" "one"
+	pid=$(child_for "$CONN_PORT")
+	try_from 127.0.0.1		# a second pair: over the limit
+	assert_output ''
+	kill -KILL "$pid"
+	wait_until -t 5 gone "$pid"
+	wait_until -t 5 eval 'try_from 127.0.0.1; [ "$output" = "from 127.0.0.1" ]'
+}

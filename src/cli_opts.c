@@ -1,0 +1,105 @@
+/*
+ * cli_opts.c: the option table: every option's names and code for
+ * getopt_long(), and the --help text that describes them (the man page
+ * says the same at length; a test holds the two together).  Owns only
+ * constant data.  Calls nothing of the project.
+ */
+#include <getopt.h>
+#include <stddef.h>
+
+#include "cli_opts.h"
+
+const char cli_usage_text[] =
+"usage: tcpproxy [options] destination-host destination-port [listen-port]\n"
+"\n"
+"Accept TCP connections on listen-port and relay each one to\n"
+"destination-host:destination-port, both ways, until both sides are done.\n"
+"Under systemd or inetd the listening (or connected) socket is passed in,\n"
+"and listen-port may be left out.\n"
+"\n"
+"Options:\n"
+"      --allow=CIDR            let clients from CIDR connect (repeatable;\n"
+"                              with any, a client no rule names is refused)\n"
+"  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
+"                              1k to 64m, suffix k or m)\n"
+"  -c, --connect-timeout=SECS  time to connect to each destination address\n"
+"                              (default 10)\n"
+"      --deny=CIDR             refuse clients from CIDR (repeatable; the\n"
+"                              first --allow or --deny that matches decides)\n"
+"      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
+"                              (default 60; 0: wait for them however long)\n"
+"      --idle-timeout=SECS     end a pair after SECS with nothing moving\n"
+"                              either way (default never)\n"
+"      --keepalive[=IDLE[,INTVL[,CNT]]]\n"
+"                              TCP keepalive on both sockets of a pair:\n"
+"                              probe after IDLE s of silence, every INTVL s,\n"
+"                              give up after CNT probes (default 60,10,6)\n"
+"  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
+"  -m, --max-children=N        most pairs served at once; more clients wait\n"
+"                              in the listen queue (default 4096)\n"
+"      --max-per-source=N      most live pairs per client address (IPv4\n"
+"                              address, IPv6 /64); more are refused\n"
+"      --pair-max-bytes=BYTES  abort a pair once it relayed BYTES both ways\n"
+"                              together (suffix k, m or g; default no limit)\n"
+"      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
+"                              (default no limit)\n"
+"      --no-splice             copy data through user space instead of\n"
+"                              splice(2) (splice is Linux only)\n"
+"  -s, --spare=N               idle children kept ready to accept (default 8)\n"
+"      --standalone            listen on listen-port; ignore passed sockets\n"
+"      --status[=PID]          print the live pairs of the running tcpproxy\n"
+"                              (the only one, or master PID) and exit\n"
+"      --systemd               use the sockets systemd passes (LISTEN_FDS)\n"
+"      --inetd                 use the socket inetd passes on standard input\n"
+"      --syslog                log to syslog instead of standard error\n"
+"  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
+"                              written for SECS (default 10)\n"
+"  -q, --quiet                 log only warnings and errors\n"
+"  -v, --verbose               log pool events too\n"
+"  -h, --help                  show this help and exit\n"
+"  -V, --version               show the version and exit\n"
+"\n"
+"SECS may have up to three decimals (0.5).  See tcpproxy(1).\n";
+
+const struct option cli_longopts[] = {
+	{ "allow",		required_argument,	NULL, OPT_ALLOW },
+	{ "deny",		required_argument,	NULL, OPT_DENY },
+	{ "buffer-size",	required_argument,	NULL, 'b' },
+	{ "connect-timeout",	required_argument,	NULL, 'c' },
+	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
+	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE },
+	{ "keepalive",		optional_argument,	NULL, OPT_KEEPALIVE },
+	{ "listen-address",	required_argument,	NULL, 'l' },
+	{ "max-children",	required_argument,	NULL, 'm' },
+	{ "max-per-source",	required_argument,	NULL, OPT_PERSOURCE },
+	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
+	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
+	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
+	{ "spare",		required_argument,	NULL, 's' },
+	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
+	{ "status",		optional_argument,	NULL, OPT_STATUS },
+	{ "systemd",		no_argument,		NULL, OPT_SYSTEMD },
+	{ "inetd",		no_argument,		NULL, OPT_INETD },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
+	{ "stall-timeout",	required_argument,	NULL, 't' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+const char cli_shortopts[] = ":b:c:l:m:s:t:qvhV";
+
+/*
+ * cli_optname: the long name of option c, for messages.
+ */
+const char *
+cli_optname(int c)
+{
+	const struct option *o;
+
+	for (o = cli_longopts; o->name != NULL; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
