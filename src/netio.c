@@ -184,6 +184,27 @@ netio_keepalive(int fd, int idle, int intvl, int cnt)
 }
 
 /*
+ * netio_queued: connections in the accept queue of listening socket lfd,
+ * from TCP_INFO (Linux reports the queue as tcpi_unacked there); -1 if it
+ * cannot be known.
+ */
+int
+netio_queued(int lfd)
+{
+#if defined(__linux__) && defined(TCP_INFO)
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= sizeof(ti) && ti.tcpi_state == TCP_LISTEN)
+		return (int)ti.tcpi_unacked;
+#else
+	(void)lfd;
+#endif
+	return -1;
+}
+
+/*
  * netio_close: close fd on an error path, keeping the errno that explains
  * the error.
  */

@@ -33,6 +33,8 @@ int	netio_nonblock(int, int on);
 void	netio_nodelay(int);
 /* TCP keepalive: idle and intvl seconds, cnt probes (see netio.c). */
 void	netio_keepalive(int, int idle, int intvl, int cnt);
+/* Connections waiting in listener lfd's accept queue, or -1. */
+int	netio_queued(int lfd);
 /* Close on an error path: errno is kept for the caller. */
 void	netio_close(int);
 /* Close so that the peer sees a reset, not an orderly end. */

@@ -11,7 +11,6 @@
  * scoreboard, title, netio, log and util.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 
@@ -283,6 +282,9 @@ master_loop(void *arg)
 	for (;;) {
 		slots_check(&p->slots);
 		t[0] = adjust(p, now = util_now_ms());
+		p->report.waiting = p->policy.at_limit &&
+		    p->stop == POLICY_RUNNING ?
+		    report_waiting(p->lfds, p->nlfd) : -1;
 		report_check(&p->report, &p->slots, p->stop != POLICY_RUNNING,
 		    now);
 		if (p->stop != POLICY_RUNNING && slots_live(&p->slots) == 0)
@@ -300,27 +302,6 @@ master_loop(void *arg)
 	return p->exitcode;
 }
 
-/*
- * The pool's state and slot table, zeroed, in a mapping children do not
- * inherit (MADV_DONTFORK): pages the master writes after a fork would
- * otherwise stay behind, as a private copy, in every child forked before
- * the write.  See README, "Pages".
- */
-static struct pool *
-state_alloc(unsigned nslots)
-{
-	size_t size = sizeof(struct pool) + nslots * sizeof(struct slot);
-	struct pool *p;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-#ifdef MADV_DONTFORK
-	(void)madvise(p, size, MADV_DONTFORK);
-#endif
-	return p;
-}
 
 /*
  * --spare, or the process limit (RLIMIT_NPROC) if that is lower: forks
@@ -346,11 +327,14 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 	struct pool *p;
 	int i;
 
-	if ((p = state_alloc(cfg->max_children)) == NULL)
+	/* State and slot table where no child sees them (README, "Pages"). */
+	if ((p = spawn_private(sizeof(*p) + cfg->max_children *
+	    sizeof(struct slot))) == NULL)
 		return NULL;
 	p->cfg = cfg;
 	p->lfds = lfds;
 	p->nlfd = nlfd;
+	p->report.waiting = p->report.sent_waiting = -1;
 	policy_init(&p->policy, usable_spare(cfg), cfg->max_children,
 	    util_now_ms());
 	if (slots_init(&p->slots, (struct slot *)(p + 1), cfg->max_children,

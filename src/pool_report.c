@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -26,15 +27,24 @@ report_tell(struct report *r, const char *state, const struct slots *s,
 {
 	if (!notify_enabled())
 		return;
+	char limit[96] = "";
+
 	r->busy = s->count[SLOT_BUSY];
 	r->idle = s->count[SLOT_IDLE];
 	r->ended = s->served + s->failed;
+	r->sent_waiting = r->waiting;
 	r->status_at = now + REPORT_STATUS_MS;
 	r->status_due = 0;
+	if (r->waiting >= 0)
+		(void)snprintf(limit, sizeof(limit), "; all children in use "
+		    "(--max-children), %d client(s) waiting", r->waiting);
+	else if (r->waiting == -2)
+		(void)snprintf(limit, sizeof(limit), "; all children in use "
+		    "(--max-children), clients wait");
 	notify("%sSTATUS=%s%u open pair(s), %u idle children; %llu served, "
-	    "%llu failed", state, stopping ? "stopping; " : "", r->busy,
+	    "%llu failed%s", state, stopping ? "stopping; " : "", r->busy,
 	    r->idle, (unsigned long long)s->served,
-	    (unsigned long long)s->failed);
+	    (unsigned long long)s->failed, limit);
 }
 
 void
@@ -44,7 +54,7 @@ report_check(struct report *r, const struct slots *s, int stopping,
 	if (!notify_enabled())
 		return;
 	if (s->count[SLOT_BUSY] == r->busy && s->count[SLOT_IDLE] == r->idle &&
-	    s->served + s->failed == r->ended) {
+	    s->served + s->failed == r->ended && r->waiting == r->sent_waiting) {
 		r->status_due = 0;	/* changed and changed back */
 		return;
 	}
@@ -52,6 +62,25 @@ report_check(struct report *r, const struct slots *s, int stopping,
 		report_tell(r, "", s, stopping, now);
 	else
 		r->status_due = 1;
+}
+
+/*
+ * report_waiting: the clients in the listen queues, for STATUS= (-2 if
+ * unknown); nothing is asked when nobody is told.
+ */
+int
+report_waiting(const int *lfds, int nlfd)
+{
+	int i, n, sum = 0;
+
+	if (!notify_enabled())
+		return -1;
+	for (i = 0; i < nlfd; i++) {
+		if ((n = netio_queued(lfds[i])) < 0)
+			return -2;
+		sum += n;
+	}
+	return sum;
 }
 
 int64_t

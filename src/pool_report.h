@@ -21,6 +21,13 @@ struct report {
 	int		 status_due;	/* counts changed since the last one */
 	unsigned	 busy, idle;
 	uint64_t	 ended;		/* served + failed */
+	int		 sent_waiting;
+	/*
+	 * Set by the caller: clients waiting in the listen queues while
+	 * every child is busy (--max-children); -1 when not at the limit,
+	 * -2 at the limit with the number unknown.
+	 */
+	int		 waiting;
 };
 
 /*
@@ -32,6 +39,8 @@ void	report_tell(struct report *, const char *state, const struct slots *,
 /* Send STATUS= if the counts changed and REPORT_STATUS_MS has passed. */
 void	report_check(struct report *, const struct slots *, int stopping,
 	    int64_t now);
+/* At --max-children: clients in the listen queues lfds, for r->waiting. */
+int	report_waiting(const int *lfds, int nlfd);
 /* When report_check() has a STATUS= to send, or -1. */
 int64_t	report_wake(const struct report *);
 

@@ -236,3 +236,22 @@ spawn_child(void (*fn)(const void *), const void *ctx, size_t size)
 }
 
 #endif /* SPAWN_CLONE */
+
+/*
+ * spawn_private: pages the master writes after a fork would otherwise stay
+ * behind, as a private copy, in every child forked before the write.
+ */
+void *
+spawn_private(size_t size)
+{
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTFORK
+	(void)madvise(p, size, MADV_DONTFORK);
+#endif
+	return p;
+}

@@ -18,6 +18,13 @@
  */
 char	*spawn_title_area(void);
 
+/*
+ * size zeroed bytes that children forked later do not inherit
+ * (MADV_DONTFORK where there is one), for the master's own state; NULL
+ * with errno.
+ */
+void	*spawn_private(size_t size);
+
 /* Run fn(arg), the master's whole life, on a stack children never get. */
 int	spawn_run(int (*fn)(void *), void *arg);
 

@@ -614,6 +614,22 @@ counts_re() {
 	assert_equal "$(notify_msgs | grep -vc "^PID=$PROXY_PID ")" 0
 }
 
+@test "NOTIFY_SOCKET at --max-children: STATUS= says so, with the clients waiting" {
+	local sock=$BATS_TEST_TMPDIR/notify i
+	start_echod
+	start_notifyrecv "$sock"
+	NOTIFY_SOCKET=$sock LISTEN_FDS=1 start_sockpass -l -k listen -- \
+	    "$TCPPROXY" -t 1 -s 1 -m 2 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 10 notified "^PID=$PROXY_PID READY=1 "
+	for i in 1 2; do
+		open_conn "$SP_PORT"
+		conn_echo "$CONN" "pair $i"
+	done
+	for i in 1 2 3; do open_conn "$SP_PORT"; done
+	wait_until -t 10 notified "^PID=$PROXY_PID STATUS=2 open pair\(s\), 0 idle children; 0 served, 0 failed; all children in use \(--max-children\), 3 client\(s\) waiting\$"
+	assert_equal "$(grep -c 'all 2 children in use (--max-children)' "$PROXY_LOG")" 1
+}
+
 @test "NOTIFY_SOCKET abstract (@name): READY=1 once up, STOPPING=1 on SIGTERM" {
 	local name="@tcpproxy-test-$$-$BATS_TEST_NUMBER-$RANDOM"
 	start_echod
