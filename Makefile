@@ -22,7 +22,7 @@ ALL_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CPPFLAGS = -D_GNU_SOURCE -DTCPPROXY_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
 
 SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim.c \
-	src/dest.c src/listen.c src/activate.c \
+	src/dest.c src/priv.c src/listen.c src/activate.c \
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
 	src/relay.c src/relay_io.c src/netio.c src/log.c src/util.c \

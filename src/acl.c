@@ -110,6 +110,15 @@ acl_add(struct acl *acl, const char *cidr, int allow, const char **why)
 	return 0;
 }
 
+void
+acl_free(struct acl *acl)
+{
+	free(acl->rule);
+	acl->rule = NULL;
+	acl->n = 0;
+	acl->any_allow = 0;
+}
+
 /* 1 if the first bits of a and b are the same. */
 static int
 prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)

@@ -30,6 +30,8 @@ int	acl_parse(const char *, struct acl_rule *r, const char **why);
 
 /* Add rule cidr at the end of *acl: 0, or -1 with *why (or errno). */
 int	acl_add(struct acl *, const char *cidr, int allow, const char **why);
+/* Free the rules; *acl is empty again. */
+void	acl_free(struct acl *);
 
 /*
  * 1 if a client at sa may connect: the first rule that matches decides;

@@ -232,7 +232,8 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, cli_shortopts, cli_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shortopts, cli_longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(cli_usage_text, stdout);
@@ -248,6 +249,12 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			break;
 		case 'l':
 			cfg->listen_addr = optarg;
+			break;
+		case 'u':
+			cfg->user = optarg;
+			break;
+		case 'g':
+			cfg->group = optarg;
 			break;
 		case OPT_NOSPLICE:
 			cfg->splice = 0;

@@ -62,6 +62,7 @@ struct config {
 	enum log_level	 loglevel;
 	struct acl	 acl;		/* --allow, --deny */
 	unsigned	 max_per_source; /* live pairs per source; 0: any */
+	const char	*user, *group;	/* --user, --group: drop to them */
 	int		 keepalive;	/* --keepalive: on both sockets */
 	int		 ka_idle, ka_intvl, ka_cnt;	/* its timers */
 };

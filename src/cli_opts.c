@@ -28,6 +28,8 @@ const char cli_usage_text[] =
 "                              first --allow or --deny that matches decides)\n"
 "      --drain-timeout=SECS    on SIGTERM, end pairs still open after SECS\n"
 "                              (default 60; 0: wait for them however long)\n"
+"  -g, --group=GROUP           run as GROUP once the sockets are open\n"
+"                              (default: the --user's primary group)\n"
 "      --idle-timeout=SECS     end a pair after SECS with nothing moving\n"
 "                              either way (default never)\n"
 "      --keepalive[=IDLE[,INTVL[,CNT]]]\n"
@@ -54,6 +56,8 @@ const char cli_usage_text[] =
 "      --syslog                log to syslog instead of standard error\n"
 "  -t, --stall-timeout=SECS    abort a pair whose buffered data could not be\n"
 "                              written for SECS (default 10)\n"
+"  -u, --user=USER             run as USER once the sockets and the log are\n"
+"                              open (a name or a number)\n"
 "  -q, --quiet                 log only warnings and errors\n"
 "  -v, --verbose               log pool events too\n"
 "  -h, --help                  show this help and exit\n"
@@ -72,6 +76,8 @@ const struct option cli_longopts[] = {
 	{ "listen-address",	required_argument,	NULL, 'l' },
 	{ "max-children",	required_argument,	NULL, 'm' },
 	{ "max-per-source",	required_argument,	NULL, OPT_PERSOURCE },
+	{ "user",		required_argument,	NULL, 'u' },
+	{ "group",		required_argument,	NULL, 'g' },
 	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
 	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
@@ -88,7 +94,7 @@ const struct option cli_longopts[] = {
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
-const char cli_shortopts[] = ":b:c:l:m:s:t:qvhV";
+const char cli_shortopts[] = ":b:c:g:l:m:s:t:u:qvhV";
 
 /*
  * cli_optname: the long name of option c, for messages.

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
+#include "priv.h"
 #include "status.h"
 #include "title.h"
 
@@ -76,8 +77,12 @@ main(int argc, char **argv)
 		errx(1, "cannot resolve destination '%s': %s", host,
 		    dest_strerror(rc));
 	}
+	if (act.kind == ACT_NONE && (nlfd = listen_open(cfg.listen_addr,
+	    cfg.listen_port, lfds)) == -1)
+		exit(1);
 	switch (act.kind) {
 	case ACT_CONNECTED:
+		priv_apply(&cfg);
 		child_single(&cfg, &dest, act.fds[0]);
 		/* NOTREACHED */
 	case ACT_LISTEN:
@@ -88,10 +93,9 @@ main(int argc, char **argv)
 		nlfd = act.nfd;
 		break;
 	case ACT_NONE:
-		nlfd = listen_open(cfg.listen_addr, cfg.listen_port, lfds);
-		if (nlfd == -1)
-			exit(1);
 		break;
 	}
-	return pool_run(&cfg, &dest, lfds, nlfd);
+	rc = pool_run(&cfg, &dest, lfds, nlfd, act.kind == ACT_NONE);
+	acl_free(&cfg.acl);
+	return rc;
 }

@@ -25,6 +25,7 @@
 #include "pool_policy.h"
 #include "pool_report.h"
 #include "pool_slots.h"
+#include "priv.h"
 #include "scoreboard.h"
 #include "sig.h"
 #include "spawn.h"
@@ -363,7 +364,7 @@ setup(const struct config *cfg, int *lfds, int nlfd)
  */
 int
 pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
-    int nlfd)
+    int nlfd, int standalone)
 {
 	struct pool *p;
 
@@ -373,11 +374,15 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 		    strerror(errno));
 		return 1;
 	}
+	/* The scoreboard stays its starter's: --status trusts that. */
+	priv_apply(cfg);
 	/*
 	 * Titles in the page a child starts on, not in the argv area: one
 	 * page fewer for every child.
 	 */
 	(void)title_move(spawn_title_area(), SPAWN_TITLE_MAX);
 	report_start(cfg, p->policy.spare, &pool_dest, lfds, nlfd);
+	if (standalone)
+		priv_warn_root(cfg);
 	return spawn_run(master_loop, p);
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# Goal: --user and --group drop root for good once the listening sockets,
+# the log and the scoreboard are open: master and children run with the
+# given uid and gid in all four fields, no other group and no capability,
+# so root cannot be had back; clients, reloads and --status (by root)
+# work as before.  Bad names get one line and exit 1; a standalone pool
+# started as root without --user says so once.
+
+load lib/common
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to drop privileges"
+	NOBODY_UID=$(id -u nobody)
+	NOBODY_GID=$(id -g nobody)
+}
+
+# runs_as PID UID GID: PID's real, effective, saved and filesystem ids are
+# UID and GID, its only group GID, and it has no capability left.
+runs_as() {
+	local f=/proc/$1/status
+	grep -qx "Uid:	$2	$2	$2	$2" "$f" &&
+	    grep -qx "Gid:	$3	$3	$3	$3" "$f" &&
+	    grep -qxE "Groups:	($3 ?)?" "$f" &&
+	    grep -qx 'CapPrm:	0000000000000000' "$f" &&
+	    grep -qx 'CapEff:	0000000000000000' "$f"
+}
+
+@test "--user nobody: master and children as nobody for good; served, reloaded" {
+	local pid
+	start_echod
+	start_proxy -s 2 --user nobody 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	runs_as "$PROXY_PID" "$NOBODY_UID" "$NOBODY_GID"
+	for pid in $(pgrep -P "$PROXY_PID"); do
+		runs_as "$pid" "$NOBODY_UID" "$NOBODY_GID"
+	done
+	echo_conn "$PROXY_PORT" "as nobody"
+	run "$TCPPROXY" --status="$PROXY_PID"
+	assert_success
+	assert_line --index 1 --regexp "^[0-9]+ relaying 127\.0\.0\.1:$CONN_PORT "
+	kill -HUP "$PROXY_PID"
+	wait_until -t 5 grep -q ': reload: 127.0.0.1 unchanged$' "$PROXY_LOG"
+	run grep -c 'running as root' "$PROXY_LOG"
+	assert_output 0
+}
+
+@test "--group alone changes only the group" {
+	start_echod
+	start_proxy -s 2 --group nogroup 127.0.0.1 "$SERVER_PORT"
+	grep -qx "Uid:	0	0	0	0" "/proc/$PROXY_PID/status"
+	grep -qx "Gid:	$NOBODY_GID	$NOBODY_GID	$NOBODY_GID	$NOBODY_GID" \
+	    "/proc/$PROXY_PID/status"
+	echo_conn "$PROXY_PORT" "grouped"
+}
+
+@test "a standalone pool started as root without --user warns once" {
+	start_echod
+	start_proxy -s 2 127.0.0.1 "$SERVER_PORT"
+	run grep -c ': running as root: --user would drop root once the listening sockets are open$' "$PROXY_LOG"
+	assert_output 1
+}
+
+@test "an unknown user or group: one line, exit 1, nothing started" {
+	local port
+	port=$(free_port)
+	run --separate-stderr "$TCPPROXY" -l 127.0.0.1 --user no-such-user-x 127.0.0.1 9 "$port"
+	assert_failure 1
+	assert_equal "$stderr" "tcpproxy: --user: no user 'no-such-user-x'"
+	run --separate-stderr "$TCPPROXY" -l 127.0.0.1 --group no-such-group-x 127.0.0.1 9 "$port"
+	assert_failure 1
+	assert_equal "$stderr" "tcpproxy: --group: no group 'no-such-group-x'"
+	refuses "$port"
+}
