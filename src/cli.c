@@ -219,6 +219,37 @@ defaults(struct config *cfg)
 #endif
 }
 
+/* Options that set one field as they are: 1 if c is one of them. */
+static int
+flag_option(int c, const char *arg, struct config *cfg)
+{
+	switch (c) {
+	case 'q':
+		cfg->loglevel = LOGL_WARN;
+		return 1;
+	case 'v':
+		cfg->loglevel = LOGL_DEBUG;
+		return 1;
+	case 'l':
+		cfg->listen_addr = arg;
+		return 1;
+	case 'u':
+		cfg->user = arg;
+		return 1;
+	case 'g':
+		cfg->group = arg;
+		return 1;
+	case OPT_NOSPLICE:
+		cfg->splice = 0;
+		return 1;
+	case OPT_SYSLOG:
+		cfg->syslog = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* What the options said that is not configuration itself. */
 struct seen {
 	const char	*status_arg;	/* --status=PID, or NULL */
@@ -241,27 +272,6 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 		case 'V':
 			printf("tcpproxy %s\n", TCPPROXY_VERSION);
 			exit(0);
-		case 'q':
-			cfg->loglevel = LOGL_WARN;
-			break;
-		case 'v':
-			cfg->loglevel = LOGL_DEBUG;
-			break;
-		case 'l':
-			cfg->listen_addr = optarg;
-			break;
-		case 'u':
-			cfg->user = optarg;
-			break;
-		case 'g':
-			cfg->group = optarg;
-			break;
-		case OPT_NOSPLICE:
-			cfg->splice = 0;
-			break;
-		case OPT_SYSLOG:
-			cfg->syslog = 1;
-			break;
 		case OPT_STATUS:
 			cfg->status = 1;
 			seen->status_arg = optarg;
@@ -289,7 +299,8 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			keepalive_option(optarg, cfg);
 			break;
 		default:
-			opt_value(c, optarg, cfg);
+			if (!flag_option(c, optarg, cfg))
+				opt_value(c, optarg, cfg);
 			break;
 		}
 	}

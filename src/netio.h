@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "netio_addr.h"
+
 /* Outcomes other than progress; errno is kept for GONE and BUG. */
 enum netio_res {
 	NETIO_OK = 0,
@@ -22,9 +24,6 @@ enum netio_res {
 	NETIO_WAKE = -5		/* a signal interrupted the wait */
 };
 
-/* "1.2.3.4:80" or "[::1]:80"; IPv4-mapped IPv6 prints as IPv4. */
-#define NETIO_ADDRSTRLEN	64
-void	netio_fmtaddr(const struct sockaddr *, socklen_t, char *, size_t);
 
 /* 0 if fd may go into an fd_set, else -1 with errno EMFILE. */
 int	netio_fd_ok(int);
