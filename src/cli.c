@@ -225,25 +225,19 @@ flag_option(int c, const char *arg, struct config *cfg)
 {
 	switch (c) {
 	case 'q':
-		cfg->loglevel = LOGL_WARN;
-		return 1;
 	case 'v':
-		cfg->loglevel = LOGL_DEBUG;
+		cfg->loglevel = c == 'q' ? LOGL_WARN : LOGL_DEBUG;
 		return 1;
 	case 'l':
-		cfg->listen_addr = arg;
-		return 1;
 	case 'u':
-		cfg->user = arg;
-		return 1;
 	case 'g':
-		cfg->group = arg;
+		*(c == 'l' ? &cfg->listen_addr : c == 'u' ? &cfg->user :
+		    &cfg->group) = arg;
 		return 1;
 	case OPT_NOSPLICE:
-		cfg->splice = 0;
-		return 1;
 	case OPT_SYSLOG:
-		cfg->syslog = 1;
+		cfg->splice = c == OPT_NOSPLICE ? 0 : cfg->splice;
+		cfg->syslog = c == OPT_SYSLOG ? 1 : cfg->syslog;
 		return 1;
 	default:
 		return 0;
