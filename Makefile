@@ -25,7 +25,7 @@ SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim
 	src/dest.c src/priv.c src/listen.c src/activate.c \
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
-	src/relay.c src/relay_io.c src/netio.c src/netio_addr.c src/log.c \
+	src/relay.c src/relay_io.c src/sandbox.c src/netio.c src/netio_addr.c src/log.c \
 	src/util.c \
 	src/scoreboard.c src/status.c src/notify.c src/title.c
 # Objects and their dependency files go to a directory of their own.
@@ -61,7 +61,7 @@ progs: $(PROGS)
 
 # C unit tests of the pure decision code: no sockets, no clock.
 UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test \
-	tests/unit/acl_test tests/unit/srclim_test
+	tests/unit/acl_test tests/unit/srclim_test tests/unit/sandbox_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -82,6 +82,11 @@ tests/unit/acl_test: tests/unit/acl_test.c src/acl.c src/acl.h
 tests/unit/srclim_test: tests/unit/srclim_test.c src/srclim.c src/srclim.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/srclim_test.c \
 		src/srclim.c
+
+tests/unit/sandbox_test: tests/unit/sandbox_test.c src/sandbox.c \
+	    src/sandbox.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/sandbox_test.c \
+		src/sandbox.c
 
 unit-bins: $(UNITS_C)
 

@@ -217,6 +217,7 @@ defaults(struct config *cfg)
 #ifdef __linux__
 	cfg->splice = 1;
 #endif
+	cfg->sandbox = 1;
 }
 
 /* Options that set one field as they are: 1 if c is one of them. */
@@ -235,8 +236,10 @@ flag_option(int c, const char *arg, struct config *cfg)
 		    &cfg->group) = arg;
 		return 1;
 	case OPT_NOSPLICE:
+	case OPT_NOSANDBOX:
 	case OPT_SYSLOG:
 		cfg->splice = c == OPT_NOSPLICE ? 0 : cfg->splice;
+		cfg->sandbox = c == OPT_NOSANDBOX ? 0 : cfg->sandbox;
 		cfg->syslog = c == OPT_SYSLOG ? 1 : cfg->syslog;
 		return 1;
 	default:

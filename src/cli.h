@@ -55,6 +55,7 @@ struct config {
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
 	int		 splice;	/* Linux: relay through pipes */
+	int		 sandbox;	/* lock each relaying child down */
 	int		 syslog;	/* log to syslog, not stderr */
 	enum cli_mode	 mode;
 	int		 status;	/* --status: print the scoreboard */

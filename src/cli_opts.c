@@ -45,6 +45,8 @@ const char cli_usage_text[] =
 "                              together (suffix k, m or g; default no limit)\n"
 "      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
 "                              (default no limit)\n"
+"      --no-sandbox            let relaying children make any system call\n"
+"                              (by default each is locked down: seccomp)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
@@ -81,6 +83,7 @@ const struct option cli_longopts[] = {
 	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
 	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
+	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
 	{ "status",		optional_argument,	NULL, OPT_STATUS },

@@ -21,6 +21,7 @@
 #define OPT_IDLE	267
 #define OPT_KEEPALIVE	268
 #define OPT_PERSOURCE	269
+#define OPT_NOSANDBOX	270
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -6,6 +6,11 @@
  * strings from outside pass through log_sanitize() first.
  * Calls util for the clock.
  */
+#ifdef __linux__
+#include <sys/prctl.h>
+/* What PR_GET_SECCOMP answers in a filtered process (linux/seccomp.h). */
+#define SECCOMP_MODE_FILTER_NR	2
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -57,6 +62,11 @@ log_init(enum log_level level)
 	struct stat st;
 
 	log_level = level;
+	/*
+	 * The time zone now, not at the first syslog line: a sandboxed
+	 * child may not open /etc/localtime.
+	 */
+	tzset();
 	log_journal = stderr_is_journal();
 	log_errkind = ERR_OTHER;
 	if (fstat(STDERR_FILENO, &st) == 0) {
@@ -105,6 +115,13 @@ syslog_connect(void)
 	struct sockaddr_un sun;
 	int fd, save;
 
+#if defined(__linux__) && defined(PR_GET_SECCOMP)
+	/* A sandboxed child may open nothing: drop its lines instead. */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == SECCOMP_MODE_FILTER_NR) {
+		errno = EPERM;
+		return -1;
+	}
+#endif
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, SYSLOG_PATH, sizeof(SYSLOG_PATH));

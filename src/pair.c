@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netio.h"
 #include "relay_io.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "title.h"
 #include "util.h"
@@ -34,6 +35,7 @@ struct pair {
 	struct sb_slot	*sb;
 	uint64_t	 shown;		/* bytes the scoreboard has */
 	int		 draining;	/* title and scoreboard say so */
+	int		 sandbox;	/* lock down once relaying */
 	struct relay	 relay;		/* its end: why the pair ended */
 };
 
@@ -192,6 +194,20 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 	return -1;
 }
 
+/*
+ * relay_io's ready callback: the pair has all it needs open; from here on
+ * it can only relay (sandbox.c).
+ */
+static void
+lockdown(void *arg)
+{
+	const struct pair *p = arg;
+
+	if (p->sandbox && sandbox_pair() == -1 && errno != ENOSYS)
+		log_msg(LOGL_WARN, "pair client=%s: no sandbox: %s",
+		    p->client, strerror(errno));
+}
+
 /* relay_io's progress callback: the scoreboard and title, on change. */
 static void
 progress(void *arg, const struct relay *r, int64_t now)
@@ -227,7 +243,9 @@ relay(const struct config *cfg, struct pair *p)
 	rc.max_bytes = cfg->pair_max_bytes;
 	rc.signals = PAIR_SIGNALS;
 	rc.progress = progress;
+	rc.ready = lockdown;
 	rc.arg = p;
+	p->sandbox = cfg->sandbox;
 	if (cfg->idle_ms > 0)
 		relay_set_idle(&p->relay, cfg->idle_ms, util_now_ms());
 	relay_io_run(p->fd, &rc, &p->relay);

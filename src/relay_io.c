@@ -326,5 +326,7 @@ relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
 	io.splice = cfg->splice && open_pipes(&io) == 0;
 	if (!io.splice && open_buffers(&io) == -1)
 		relay_end(r, END_SHORT, errno);
+	if (cfg->ready != NULL)
+		cfg->ready(cfg->arg);
 	loop(&io);
 }

@@ -27,6 +27,8 @@ struct relay_io_cfg {
 	 * clock read then; NULL for none.  The loop itself reports nothing.
 	 */
 	void		(*progress)(void *arg, const struct relay *, int64_t now);
+	/* Called once, when pipes or buffers are set up; NULL for none. */
+	void		(*ready)(void *arg);
 	void		*arg;
 };
 

@@ -71,3 +71,42 @@ runs_as() {
 	assert_equal "$stderr" "tcpproxy: --group: no group 'no-such-group-x'"
 	refuses "$port"
 }
+
+# ---- the sandbox of a relaying child ----
+
+# sandboxable: this binary locks its children down (sanitizer builds do
+# not: their runtime makes system calls of its own).
+sandboxable() {
+	[[ $(readlink -f "${TCPPROXY_BIN:-$TCPPROXY}") != *-[au]san ]]
+}
+
+# relay_one OPTIONS...: a proxy started with OPTIONS, and one pair through
+# it, left open in CONN; RELAY_PID is the child relaying it.
+relay_one() {
+	start_echod
+	start_proxy -s 2 "$@" 127.0.0.1 "$SERVER_PORT"
+	echo_conn "$PROXY_PORT" "locked?"
+	RELAY_PID=$(child_for "$CONN_PORT")
+}
+
+# status_of PID FIELD: FIELD of /proc/PID/status.
+status_of() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+@test "a relaying child is sandboxed: Seccomp 2, NoNewPrivs 1, both data paths" {
+	sandboxable || skip "a sanitizer build has no sandbox"
+	relay_one
+	assert_equal "$(status_of "$RELAY_PID" Seccomp)" 2
+	assert_equal "$(status_of "$RELAY_PID" NoNewPrivs)" 1
+	conn_echo "$CONN" "still relaying"
+	close_conn "$CONN"
+	stop_proxy
+	relay_one --no-splice
+	assert_equal "$(status_of "$RELAY_PID" Seccomp)" 2
+	conn_echo "$CONN" "copied, not spliced"
+}
+
+@test "--no-sandbox: the relaying child is not filtered" {
+	relay_one --no-sandbox
+	assert_equal "$(status_of "$RELAY_PID" Seccomp)" 0
+	conn_echo "$CONN" "unfiltered"
+}
