@@ -77,7 +77,9 @@ runs_as() {
 # sandboxable: this binary locks its children down (sanitizer builds do
 # not: their runtime makes system calls of its own).
 sandboxable() {
-	[[ $(readlink -f "${TCPPROXY_BIN:-$TCPPROXY}") != *-[au]san ]]
+	case $(readlink -f "${TCPPROXY_BIN:-$TCPPROXY}") in
+	*-asan | *-ubsan) return 1 ;;
+	esac
 }
 
 # relay_one OPTIONS...: a proxy started with OPTIONS, and one pair through
