@@ -225,8 +225,7 @@ echoed() {
 	try_from 127.0.0.2
 	assert_output "from 127.0.0.2"
 	# the 10 still hold their pairs; once they close, the address may again
-	local fd
-	for fd in "${HELD[@]}"; do close_conn "$fd"; done
+	close_all_conns
 	wait_until -t 10 eval '[ "$(pair_lines | grep -c " reason=eof$")" -eq 11 ]'
 	try_from 127.0.0.1
 	assert_output "from 127.0.0.1"
@@ -236,14 +235,15 @@ echoed() {
 	start_echod
 	# Without the limit the attacker takes every child, and the next
 	# client waits in the listen queue (the control).
-	start_proxy -s 8 -m 30 127.0.0.1 "$SERVER_PORT"
+	start_proxy -s 8 -m 30 --drain-timeout 1 127.0.0.1 "$SERVER_PORT"
 	hold_conns 300
 	wait_until -t 10 eval '[ "$(proxy_children)" -ge 30 ]'
 	run timeout 2 nc -N -s 127.0.0.2 127.0.0.1 "$PROXY_PORT" <<<"waits"
 	assert_output ''
-	for fd in "${HELD[@]}"; do close_conn "$fd"; done
-	stop_proxy
-	start_proxy -s 8 -m 30 --max-per-source 10 127.0.0.1 "$SERVER_PORT"
+	stop_proxy		# ends the held pairs after 1 s
+	close_all_conns
+	start_proxy -s 8 -m 30 --max-per-source 10 --drain-timeout 1 \
+	    127.0.0.1 "$SERVER_PORT"
 	hold_conns 300
 	try_from 127.0.0.2
 	assert_output "from 127.0.0.2"

@@ -262,6 +262,15 @@ echoed_pairs() {
 	done
 }
 
+# close_all_conns: close every connection open_conn made, in one pass.
+close_all_conns() {
+	local fd
+	for fd in "${HELD_FDS[@]}"; do
+		exec {fd}>&- || true
+	done
+	HELD_FDS=()
+}
+
 # close_conn FD: close a connection made by open_conn.
 close_conn() {
 	local fd=$1 i
@@ -349,12 +358,9 @@ end_master() {
 # second master, if any) as end_master says; print their logs and
 # EXTRA_LOGS on any failure.
 common_teardown() {
-	local rc=0 pid fd f
+	local rc=0 pid f
 
-	for fd in "${HELD_FDS[@]}"; do
-		exec {fd}>&- || true
-	done
-	HELD_FDS=()
+	close_all_conns
 	for pid in "${TEST_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
