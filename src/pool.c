@@ -26,6 +26,7 @@
 #include "pool_report.h"
 #include "pool_slots.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "scoreboard.h"
 #include "sig.h"
 #include "spawn.h"
@@ -384,5 +385,8 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	report_start(cfg, p->policy.spare, &pool_dest, lfds, nlfd);
 	if (standalone)
 		priv_warn_root(cfg);
+	if (cfg->sandbox && !sandbox_available())
+		log_msg(LOGL_INFO, "pairs run without a sandbox: none for this "
+		    "system or build");
 	return spawn_run(master_loop, p);
 }
