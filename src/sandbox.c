@@ -53,20 +53,20 @@
 #define ALLOW(nr) \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-/* Allow nr when its argument n (its low 32 bits) is v. */
-#define ALLOW_ARG(nr, n, v) \
+/*
+ * Allow nr when its argument n (its low 32 bits) passes the test op
+ * against v: then jump yes instructions ahead, else no; the next rule
+ * finds the call's number loaded again.
+ */
+#define ALLOW_WHEN(nr, n, op, v, yes, no) \
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4), \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG(n)), \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), 0, 1), \
+	BPF_JUMP(BPF_JMP | (op) | BPF_K, (v), (yes), (no)), \
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR)
-/* Allow nr when none of the bits m is set in its argument n. */
-#define ALLOW_NOT(nr, n, m) \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4), \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG(n)), \
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (m), 1, 0), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR)
+/* ... when it is v; when none of the bits m is set in it. */
+#define ALLOW_ARG(nr, n, v)	ALLOW_WHEN(nr, n, BPF_JEQ, v, 0, 1)
+#define ALLOW_NOT(nr, n, m)	ALLOW_WHEN(nr, n, BPF_JSET, m, 1, 0)
 
 /*
  * The one table.  The relay moves bytes (read, readv, splice, sendmsg,

@@ -2,12 +2,15 @@
  * sandbox_test.c: the sandbox of a relaying child, applied in forked
  * processes: what it allows (moving bytes on open descriptors, logging,
  * the title, exiting) still works, and each call it forbids (open, socket,
- * execve, fork, a new pipe) kills the process with SIGSYS.  Skips where
- * this build has no sandbox.  Output is TAP (tap.h).  Calls sandbox.c.
+ * execve, fork, a new pipe; mmap of code, setsockopt beyond SOL_SOCKET)
+ * kills the process with SIGSYS.  Skips where this build has no sandbox.
+ * Output is TAP (tap.h).  Calls sandbox.c.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -23,7 +26,8 @@
 #include "tap.h"
 
 /* What a sandboxed process tries. */
-enum try { T_RELAY, T_OPEN, T_SOCKET, T_EXECVE, T_FORK, T_PIPE };
+enum try { T_RELAY, T_OPEN, T_SOCKET, T_EXECVE, T_FORK, T_PIPE, T_EXEC_MAP,
+	T_TCP_OPT };
 
 /* In a forked child: sandbox, try it, exit 0; the wait status. */
 static int
@@ -31,7 +35,7 @@ sandboxed(enum try what)
 {
 	static char *const argv[] = { "/bin/true", NULL };
 	char buf[8];
-	int fds[2], st;
+	int fds[2], st, one = 1;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1 ||
@@ -67,6 +71,14 @@ sandboxed(enum try what)
 		case T_PIPE:
 			(void)pipe(fds);
 			break;
+		case T_EXEC_MAP:	/* mmap, but executable */
+			(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			break;
+		case T_TCP_OPT:		/* setsockopt, but not SOL_SOCKET */
+			(void)setsockopt(fds[0], IPPROTO_TCP, 1, &one,
+			    sizeof(one));
+			break;
 		}
 		_exit(0);
 	}
@@ -101,10 +113,19 @@ t_forbidden_calls_kill(void)
 	CHECK(killed_by_sigsys(sandboxed(T_PIPE)));
 }
 
+static void
+t_arguments_are_checked(void)
+{
+	CHECK(killed_by_sigsys(sandboxed(T_EXEC_MAP)));
+	CHECK(killed_by_sigsys(sandboxed(T_TCP_OPT)));
+}
+
 static const struct tap_test tests[] = {
 	{ "relaying, logging and exiting still work", t_relay_still_works },
 	{ "open, socket, execve, fork, pipe: killed by SIGSYS",
 	    t_forbidden_calls_kill },
+	{ "mmap with PROT_EXEC, setsockopt beyond SOL_SOCKET: killed",
+	    t_arguments_are_checked },
 };
 
 int
