@@ -3,7 +3,7 @@
  * resolve, and hand off: to the pool, or for a single connection passed
  * by systemd (Accept=yes) or inetd (nowait) straight to the child code.
  * Nothing else happens here.  Calls cli, status, activate, listen, dest,
- * pool, child, log, notify and title.
+ * priv, pool, child, acl, log, notify and title.
  */
 #include <err.h>
 #include <errno.h>

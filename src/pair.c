@@ -4,8 +4,8 @@
  * both sides as the reason says, writes the summary line and exits with
  * the status the master reads.  Owns the two connected sockets, the
  * child's title and its scoreboard slot; never resolves names (the master
- * did).  Calls relay_io, relay, end, netio, scoreboard, title, sig, log
- * and util.
+ * did).  Locks itself down (sandbox) once it relays.  Calls relay_io,
+ * relay, end, sandbox, netio, scoreboard, title, sig, log and util.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -7,8 +7,8 @@
  * connect to.  The master never touches client data and stays small,
  * because every fork() copies its page tables; it never sleeps except in
  * pselect() and, on SIGHUP, in the resolver (see reload()).
- * Calls pool_slots, pool_policy, pool_report, spawn, sig, dest, notify,
- * scoreboard, title, netio, log and util.
+ * Calls pool_slots, pool_policy, pool_report, spawn, priv, srclim,
+ * sandbox, sig, dest, notify, scoreboard, title, netio, log and util.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
