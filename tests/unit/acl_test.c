@@ -21,19 +21,10 @@
 static int
 permit(const struct acl *acl, const char *text)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 s6;
+	struct sockaddr_storage ss;
+	socklen_t len = tap_addr(text, &ss);
 
-	memset(&sin, 0, sizeof(sin));
-	memset(&s6, 0, sizeof(s6));
-	if (inet_pton(AF_INET, text, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		return acl_permit(acl, (struct sockaddr *)&sin, sizeof(sin));
-	}
-	if (inet_pton(AF_INET6, text, &s6.sin6_addr) != 1)
-		abort();
-	s6.sin6_family = AF_INET6;
-	return acl_permit(acl, (struct sockaddr *)&s6, sizeof(s6));
+	return acl_permit(acl, (struct sockaddr *)&ss, len);
 }
 
 /* An ACL from "+CIDR" (allow) and "-CIDR" (deny) words; NULL ends. */

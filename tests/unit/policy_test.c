@@ -281,18 +281,6 @@ t_drain_timeout_ends_pairs(void)
 	CHECK(plan.wake_at == -1);
 }
 
-/* A pseudo-random number (xorshift), so that every run is the same. */
-static uint32_t
-rnd(void)
-{
-	static uint32_t x = 2463534242u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
 static void
 t_random_states_keep_the_rules(void)
 {
@@ -305,15 +293,15 @@ t_random_states_keep_the_rules(void)
 
 	policy_init(&p, SPARE, MAXCH, T0);
 	for (i = 0; i < 100000 && bad == 0; i++) {
-		now += rnd() % 300;
-		in = pool(rnd() % 12, rnd() % (MAXCH + 1), rnd() % 3);
-		in.stop = rnd() % 8 == 0 ? (enum policy_stop)(rnd() % 3) :
+		now += tap_rand() % 300;
+		in = pool(tap_rand() % 12, tap_rand() % (MAXCH + 1), tap_rand() % 3);
+		in.stop = tap_rand() % 8 == 0 ? (enum policy_stop)(tap_rand() % 3) :
 		    POLICY_RUNNING;
-		in.drain_until = rnd() % 2 ? now + (int64_t)(rnd() % 500) -
+		in.drain_until = tap_rand() % 2 ? now + (int64_t)(tap_rand() % 500) -
 		    250 : 0;
-		if (rnd() % 4 == 0)
-			takes(&p, rnd() % 20);
-		if (rnd() % 16 == 0)
+		if (tap_rand() % 4 == 0)
+			takes(&p, tap_rand() % 20);
+		if (tap_rand() % 16 == 0)
 			(void)policy_hold(&p, now);
 		policy_run(&p, &in, now, &plan);
 		live = in.idle + in.busy + in.retiring;

@@ -23,20 +23,10 @@
 static int
 take(unsigned slot, const char *text, unsigned limit)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 s6;
+	struct sockaddr_storage ss;
+	socklen_t len = tap_addr(text, &ss);
 
-	memset(&sin, 0, sizeof(sin));
-	memset(&s6, 0, sizeof(s6));
-	if (inet_pton(AF_INET, text, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		return srclim_take(slot, (struct sockaddr *)&sin, sizeof(sin),
-		    limit);
-	}
-	if (inet_pton(AF_INET6, text, &s6.sin6_addr) != 1)
-		abort();
-	s6.sin6_family = AF_INET6;
-	return srclim_take(slot, (struct sockaddr *)&s6, sizeof(s6), limit);
+	return srclim_take(slot, (struct sockaddr *)&ss, len, limit);
 }
 
 static void
@@ -61,18 +51,6 @@ t_sources(void)
 		srclim_reap(i);
 }
 
-/* A pseudo-random number (xorshift), so that every run is the same. */
-static uint32_t
-rnd(void)
-{
-	static uint32_t x = 88172645u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
 static void
 t_random_against_a_model(void)
 {
@@ -84,14 +62,14 @@ t_random_against_a_model(void)
 	for (i = 0; i < NSLOTS; i++)
 		held[i] = -1;
 	for (i = 0; i < 200000 && bad == 0; i++) {
-		slot = rnd() % NSLOTS;
+		slot = tap_rand() % NSLOTS;
 		if (held[slot] != -1) {
 			srclim_reap(slot);
 			count[held[slot]]--;
 			held[slot] = -1;
 			continue;
 		}
-		src = rnd() % 200;
+		src = tap_rand() % 200;
 		(void)snprintf(text, sizeof(text), "10.%u.0.%u", src % 7,
 		    src);
 		got = take(slot, text, limit);
