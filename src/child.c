@@ -110,6 +110,27 @@ accept_again(int err)
 	}
 }
 
+/*
+ * 1 if the client cfd at ss may have a pair: --allow and --deny, then
+ * --max-per-source, counted for slot.  Else it is refused here.
+ */
+static int
+admit(const struct config *cfg, uint32_t slot, int cfd,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	enum end_reason why = END_NONE;
+
+	if (!acl_permit(&cfg->acl, sa, len))
+		why = END_DENIED;
+	else if (cfg->max_per_source > 0 &&
+	    !srclim_take(slot, sa, len, cfg->max_per_source))
+		why = END_LIMIT;
+	if (why != END_NONE)
+		pair_refuse(cfg, cfd, sa, len, why);
+	return why == END_NONE;
+}
+
 /* Wait for a client; exit quietly if told to retire first. */
 static int
 take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
@@ -130,19 +151,8 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 		 * A refused client costs no fork: this child stays idle, and
 		 * the master hears nothing of it.
 		 */
-		if (fd != -1 && !acl_permit(&ctx->cfg->acl,
-		    (struct sockaddr *)ss, *len)) {
-			pair_refuse(ctx->cfg, fd, (struct sockaddr *)ss, *len,
-			    END_DENIED);
+		if (fd != -1 && !admit(ctx->cfg, ctx->slot, fd, ss, *len))
 			continue;
-		}
-		if (fd != -1 && ctx->cfg->max_per_source > 0 &&
-		    !srclim_take(ctx->slot, (struct sockaddr *)ss, *len,
-		    ctx->cfg->max_per_source)) {
-			pair_refuse(ctx->cfg, fd, (struct sockaddr *)ss, *len,
-			    END_LIMIT);
-			continue;
-		}
 		if (fd != -1)
 			return fd;
 		if (accept_again(errno))
@@ -221,9 +231,8 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 		memset(&ss, 0, sizeof(ss));
 		len = 0;
 	}
-	if (!acl_permit(&cfg->acl, (struct sockaddr *)&ss, len)) {
-		pair_refuse(cfg, cfd, (struct sockaddr *)&ss, len, END_DENIED);
-		_exit(end_info(END_DENIED)->exit);
-	}
+	/* No pool, no per-source count (srclim has no table). */
+	if (!admit(cfg, UINT32_MAX, cfd, &ss, len))
+		_exit(END_EXIT_SERVED);
 	pair_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len, NULL);
 }

@@ -35,7 +35,7 @@ struct pair {
 	struct sb_slot	*sb;
 	uint64_t	 shown;		/* bytes the scoreboard has */
 	int		 draining;	/* title and scoreboard say so */
-	int		 sandbox;	/* lock down once relaying */
+	const struct config *cfg;
 	struct relay	 relay;		/* its end: why the pair ended */
 };
 
@@ -109,6 +109,7 @@ pair_open(struct pair *p, const struct config *cfg, int cfd,
     const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
 {
 	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
 	p->start = util_now_ms();
 	p->fd[RELAY_CLIENT] = cfd;
 	p->fd[RELAY_UPSTREAM] = -1;
@@ -203,7 +204,7 @@ lockdown(void *arg)
 {
 	const struct pair *p = arg;
 
-	if (p->sandbox && sandbox_pair() == -1 && errno != ENOSYS)
+	if (p->cfg->sandbox && sandbox_pair() == -1 && errno != ENOSYS)
 		log_msg(LOGL_WARN, "pair client=%s: no sandbox: %s",
 		    p->client, strerror(errno));
 }
@@ -227,15 +228,21 @@ progress(void *arg, const struct relay *r, int64_t now)
 	}
 }
 
+/* The socket options of either side of a pair. */
+static void
+tune(const struct config *cfg, int fd)
+{
+	netio_nodelay(fd);
+	if (cfg->keepalive)
+		netio_keepalive(fd, cfg->ka_idle, cfg->ka_intvl, cfg->ka_cnt);
+}
+
 static void
 relay(const struct config *cfg, struct pair *p)
 {
 	struct relay_io_cfg rc;
 
-	netio_nodelay(p->fd[RELAY_UPSTREAM]);
-	if (cfg->keepalive)
-		netio_keepalive(p->fd[RELAY_UPSTREAM], cfg->ka_idle,
-		    cfg->ka_intvl, cfg->ka_cnt);
+	tune(cfg, p->fd[RELAY_UPSTREAM]);
 	sb_upstream(p->sb, p->upstream);
 	title_set("relay", p->client, " > ", p->upstream, (const char *)NULL);
 	rc.splice = cfg->splice;
@@ -245,7 +252,6 @@ relay(const struct config *cfg, struct pair *p)
 	rc.progress = progress;
 	rc.ready = lockdown;
 	rc.arg = p;
-	p->sandbox = cfg->sandbox;
 	if (cfg->idle_ms > 0)
 		relay_set_idle(&p->relay, cfg->idle_ms, util_now_ms());
 	relay_io_run(p->fd, &rc, &p->relay);
@@ -273,10 +279,7 @@ pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
 	else if (sig_take() & PAIR_SIGNALS)
 		relay_end(&p.relay, END_SIGNAL, 0);
 	else {
-		netio_nodelay(cfd);
-		if (cfg->keepalive)
-			netio_keepalive(cfd, cfg->ka_idle, cfg->ka_intvl,
-			    cfg->ka_cnt);
+		tune(cfg, cfd);
 		if (connect_upstream(cfg, dest, &p) == 0)
 			relay(cfg, &p);
 	}

@@ -49,6 +49,7 @@ struct pool {
 	struct slots	 slots;		/* children's lives */
 	struct policy	 policy;	/* how many */
 	struct report	 report;	/* what systemd was told */
+	struct child_ctx tmpl;		/* what every child gets, but its slot */
 };
 
 /*
@@ -57,18 +58,6 @@ struct pool {
  * it was forked with.
  */
 static struct dest	 pool_dest;
-
-/* The context every new child gets, but for its slot. */
-static void
-child_template(const struct pool *p, struct child_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = p->cfg;
-	ctx->dest = &pool_dest;
-	ctx->lfds = p->lfds;
-	ctx->nlfd = p->nlfd;
-	ctx->master = getpid();
-}
 
 /* Ask every open pair to end now (a busy child aborts its pair). */
 static void
@@ -105,7 +94,6 @@ adjust(struct pool *p, int64_t now)
 {
 	struct policy_plan plan;
 	struct policy_in in;
-	struct child_ctx tmpl;
 
 	slots_resignal(&p->slots, now);
 	for (;;) {
@@ -120,10 +108,8 @@ adjust(struct pool *p, int64_t now)
 			end_pairs(p);
 		if (plan.retire > 0)
 			slots_retire(&p->slots, plan.retire, now);
-		if (plan.spawn == 0)
-			break;
-		child_template(p, &tmpl);
-		if (slots_spawn(&p->slots, plan.spawn, &tmpl, now) == 0)
+		if (plan.spawn == 0 ||
+		    slots_spawn(&p->slots, plan.spawn, &p->tmpl, now) == 0)
 			break;
 		/* A fork failed, and the hold it started changes the plan. */
 	}
@@ -168,7 +154,6 @@ stop(struct pool *p, int sig)
 static void
 reload(struct pool *p, int64_t now)
 {
-	struct child_ctx tmpl;
 	struct dest nd;
 	unsigned old_idle = p->slots.count[SLOT_IDLE];
 	int rc, changed = 0;
@@ -187,9 +172,8 @@ reload(struct pool *p, int64_t now)
 	if (p->stop != POLICY_RUNNING)
 		return;
 	/* The policy forks the rest of the new spares, in batches. */
-	child_template(p, &tmpl);
 	(void)slots_spawn(&p->slots, p->policy.spare < POLICY_SPAWN_BATCH ?
-	    p->policy.spare : POLICY_SPAWN_BATCH, &tmpl, now);
+	    p->policy.spare : POLICY_SPAWN_BATCH, &p->tmpl, now);
 	slots_retire(&p->slots, old_idle, now);
 }
 
@@ -262,8 +246,9 @@ wait_events(struct pool *p, int64_t wake_at)
 		on_signals(p, sig_take(), util_now_ms());
 		return 0;
 	}
-	if (FD_ISSET(p->slots.takenr, &rset))
-		slots_read_taken(&p->slots);
+	if (!FD_ISSET(p->slots.takenr, &rset))
+		return 0;	/* it slept its timeout: no signal came */
+	slots_read_taken(&p->slots);
 	/*
 	 * Under a steady stream of records pselect() may never return EINTR:
 	 * a reload, a stop or the reaping would wait for a quiet moment.
@@ -337,6 +322,11 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 	p->lfds = lfds;
 	p->nlfd = nlfd;
 	p->report.waiting = p->report.sent_waiting = -1;
+	p->tmpl.cfg = cfg;
+	p->tmpl.dest = &pool_dest;
+	p->tmpl.lfds = lfds;
+	p->tmpl.nlfd = nlfd;
+	p->tmpl.master = getpid();
 	policy_init(&p->policy, usable_spare(cfg), cfg->max_children,
 	    util_now_ms());
 	if (slots_init(&p->slots, (struct slot *)(p + 1), cfg->max_children,
