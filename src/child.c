@@ -6,8 +6,9 @@
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
  * listeners' copies and the taken pipe's write end.  Refuses a client that
  * --allow/--deny rule out, or whose source has --max-per-source pairs
- * already, and waits for the next.  Calls acl, srclim, pair, end (for the
- * exit statuses), netio, sig, title and log.
+ * already, and waits for the next.  Locks itself down (sandbox) before it
+ * waits.  Calls acl, srclim, pair, end (for the exit statuses), sandbox,
+ * netio, sig, title and log.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "netio.h"
 #include "pair.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "srclim.h"
 #include "title.h"
@@ -185,6 +187,18 @@ report_taken(const struct child_ctx *ctx)
 }
 
 /*
+ * Before the first client: from here on the child can only take clients,
+ * connect, relay and log (sandbox.c).  Where this build has no sandbox
+ * the master said so once.
+ */
+static void
+lockdown(const struct config *cfg)
+{
+	if (cfg->sandbox && sandbox_idle() == -1 && errno != ENOSYS)
+		log_msg(LOGL_WARN, "child: no sandbox: %s", strerror(errno));
+}
+
+/*
  * child_run: a pool child's whole life.
  */
 void
@@ -196,6 +210,7 @@ child_run(const struct child_ctx *ctx)
 
 	setup_signals(ctx);
 	title_set("idle", (const char *)NULL);
+	lockdown(ctx->cfg);
 	cfd = take_client(ctx, &ss, &len);
 	report_taken(ctx);
 	/*
@@ -227,6 +242,7 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 	sig_ignore(SIGHUP);
 	sig_ignore(SIGUSR1);
 	sig_ignore(SIGUSR2);
+	lockdown(cfg);
 	if (getpeername(cfd, (struct sockaddr *)&ss, &len) == -1) {
 		memset(&ss, 0, sizeof(ss));
 		len = 0;

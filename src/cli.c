@@ -232,8 +232,9 @@ flag_option(int c, const char *arg, struct config *cfg)
 	case 'l':
 	case 'u':
 	case 'g':
+	case OPT_CHROOT:
 		*(c == 'l' ? &cfg->listen_addr : c == 'u' ? &cfg->user :
-		    &cfg->group) = arg;
+		    c == 'g' ? &cfg->group : &cfg->chroot) = arg;
 		return 1;
 	case OPT_NOSPLICE:
 	case OPT_NOSANDBOX:
@@ -343,6 +344,10 @@ operands(int argc, char **argv, const struct seen *seen, struct config *cfg)
 	if (cfg->spare > cfg->max_children)
 		cli_usage_error("--spare %u is more than --max-children %u",
 		    cfg->spare, cfg->max_children);
+	/* Relative to what, once the pool has started? */
+	if (cfg->chroot != NULL && cfg->chroot[0] != '/')
+		cli_usage_error("--chroot: '%s' is not an absolute path",
+		    cfg->chroot);
 }
 
 /*

@@ -64,6 +64,7 @@ struct config {
 	struct acl	 acl;		/* --allow, --deny */
 	unsigned	 max_per_source; /* live pairs per source; 0: any */
 	const char	*user, *group;	/* --user, --group: drop to them */
+	const char	*chroot;	/* --chroot: the new root */
 	int		 keepalive;	/* --keepalive: on both sockets */
 	int		 ka_idle, ka_intvl, ka_cnt;	/* its timers */
 };

@@ -22,6 +22,9 @@ const char cli_usage_text[] =
 "                              with any, a client no rule names is refused)\n"
 "  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
 "                              1k to 64m, suffix k or m)\n"
+"      --chroot=DIR            change the root to DIR once the sockets and\n"
+"                              the log are open (names are resolved again\n"
+"                              there on SIGHUP: see tcpproxy(1))\n"
 "  -c, --connect-timeout=SECS  time to connect to each destination address\n"
 "                              (default 10)\n"
 "      --deny=CIDR             refuse clients from CIDR (repeatable; the\n"
@@ -45,8 +48,8 @@ const char cli_usage_text[] =
 "                              together (suffix k, m or g; default no limit)\n"
 "      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
 "                              (default no limit)\n"
-"      --no-sandbox            let relaying children make any system call\n"
-"                              (by default each is locked down: seccomp)\n"
+"      --no-sandbox            let children make any system call (by\n"
+"                              default each is locked down: seccomp)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
@@ -71,6 +74,7 @@ const struct option cli_longopts[] = {
 	{ "allow",		required_argument,	NULL, OPT_ALLOW },
 	{ "deny",		required_argument,	NULL, OPT_DENY },
 	{ "buffer-size",	required_argument,	NULL, 'b' },
+	{ "chroot",		required_argument,	NULL, OPT_CHROOT },
 	{ "connect-timeout",	required_argument,	NULL, 'c' },
 	{ "drain-timeout",	required_argument,	NULL, OPT_DRAIN },
 	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE },

@@ -22,6 +22,7 @@
 #define OPT_KEEPALIVE	268
 #define OPT_PERSOURCE	269
 #define OPT_NOSANDBOX	270
+#define OPT_CHROOT	271
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -4,7 +4,9 @@
  * NOTIFY_SOCKET, a path or, with a leading '@', an abstract name.  Used
  * by the master only.  A socket is opened for each message, so that no
  * child inherits one: messages are few (ready, reload, stop, and pool
- * status at most once a second).  Calls log.
+ * status at most once a second).  Under --chroot the path may not be
+ * reachable any more: one socket is connected before, which children
+ * close.  Calls log.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,6 +25,7 @@
 
 static struct sockaddr_un	addr;
 static socklen_t		addrlen;	/* 0: notifications off */
+static int			held = -1;	/* notify_hold()'s socket */
 
 /*
  * notify_init: remember where to notify.
@@ -61,6 +64,38 @@ notify_enabled(void)
 	return addrlen != 0;
 }
 
+/* A datagram socket for a message: held, or new (to be closed). */
+static int
+sock(void)
+{
+	return held != -1 ? held :
+	    socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+/*
+ * notify_hold: connect one socket now, for every later message.
+ */
+void
+notify_hold(void)
+{
+	int fd;
+
+	if (addrlen == 0 || held != -1 || (fd = sock()) == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&addr, addrlen) == 0)
+		held = fd;
+	else
+		(void)close(fd);
+}
+
+void
+notify_child_close(void)
+{
+	if (held != -1)
+		(void)close(held);
+	held = -1;
+}
+
 /*
  * notify: one message.
  */
@@ -82,15 +117,16 @@ notify(const char *fmt, ...)
 		goto out;
 	if ((size_t)len >= sizeof(msg))
 		len = (int)sizeof(msg) - 1;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1)
+	if ((fd = sock()) == -1)
 		goto fail;
 	do
-		n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
+		n = fd == held ? send(fd, msg, (size_t)len, MSG_NOSIGNAL) :
+		    sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
 		    (struct sockaddr *)&addr, addrlen);
 	while (n == -1 && errno == EINTR);
 	err = errno;
-	(void)close(fd);
+	if (fd != held)
+		(void)close(fd);
 	errno = err;
 	if (n != -1)
 		goto out;

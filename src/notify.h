@@ -11,6 +11,13 @@
  */
 void	notify_init(void);
 
+/*
+ * Connect a socket now and use it for every later message: the path may
+ * be out of reach after --chroot.  A child closes it first thing.
+ */
+void	notify_hold(void);
+void	notify_child_close(void);
+
 /* 1 if there is a socket to notify. */
 int	notify_enabled(void);
 

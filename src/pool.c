@@ -365,6 +365,8 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 		    strerror(errno));
 		return 1;
 	}
+	if (cfg->chroot != NULL)
+		notify_hold();
 	/* The scoreboard stays its starter's: --status trusts that. */
 	priv_apply(cfg);
 	/*

@@ -7,7 +7,8 @@
  * against pid and generation.  Decides nothing: the policy says how many,
  * and hears here of every take and failure.  Lives in memory children do
  * not inherit (see README, "Pages").  Calls spawn, child (in the new
- * child only), pool_policy, scoreboard, srclim, sig, log and netio.
+ * child only), pool_policy, scoreboard, notify, srclim, sig, log and
+ * netio.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include "end.h"
 #include "log.h"
 #include "netio.h"
+#include "notify.h"
 #include "scoreboard.h"
 #include "sig.h"
 #include "spawn.h"
@@ -132,6 +134,7 @@ child_main(const void *p)
 
 	(void)close(b->takenr);
 	sb_child_close();
+	notify_child_close();
 	child_run(&b->ctx);
 }
 

@@ -1,7 +1,7 @@
 /*
- * priv.c: dropping privileges, before the first fork and before the first
- * client, once the listening sockets, the log and the destination are
- * set up.  Runs in the first process only, so problems end it with one
+ * priv.c: changing the root and dropping privileges, before the first
+ * fork and before the first client, once the listening sockets, the log
+ * and the destination are set up.  Runs in the first process only, so problems end it with one
  * line (err(3)).  Calls util to parse numbers, log to sanitise names and
  * to warn.
  */
@@ -57,19 +57,10 @@ lookup_group(const char *group)
 	return (gid_t)n;
 }
 
-/*
- * priv_drop: the groups first, while we may still change them.
- */
-void
-priv_drop(const char *user, const char *group)
+/* The groups first, while we may still change them. */
+static void
+drop(uid_t uid, gid_t gid)
 {
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-
-	if (user != NULL)
-		lookup_user(user, &uid, &gid);
-	if (group != NULL)
-		gid = lookup_group(group);
 	if (setgroups(1, &gid) == -1)
 		err(1, "cannot drop supplementary groups (setgroups)");
 	if (setresgid(gid, gid, gid) == -1)
@@ -85,6 +76,22 @@ priv_drop(const char *user, const char *group)
 }
 
 /*
+ * The new root, while we may still change it.  What the process needs
+ * later of the old one is open already (sockets, log, systemd's notify
+ * socket), except the resolver's files: see the man page.
+ */
+static void
+change_root(const char *dir)
+{
+	char safe[256];
+
+	if (chroot(dir) == -1 || chdir("/") == -1) {
+		log_sanitize(safe, sizeof(safe), dir);
+		err(1, "cannot change the root to '%s'", safe);
+	}
+}
+
+/*
  * priv_apply: called by the pool after its set-up (listeners, log,
  * scoreboard: all owned by the user who started it), or before a lone
  * pair.
@@ -92,8 +99,18 @@ priv_drop(const char *user, const char *group)
 void
 priv_apply(const struct config *cfg)
 {
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	/* Names first: the user database is not in the new root. */
+	if (cfg->user != NULL)
+		lookup_user(cfg->user, &uid, &gid);
+	if (cfg->group != NULL)
+		gid = lookup_group(cfg->group);
+	if (cfg->chroot != NULL)
+		change_root(cfg->chroot);
 	if (cfg->user != NULL || cfg->group != NULL)
-		priv_drop(cfg->user, cfg->group);
+		drop(uid, gid);
 }
 
 void

@@ -4,17 +4,15 @@
 #ifndef TCPPROXY_PRIV_H
 #define TCPPROXY_PRIV_H
 
-/*
- * Become user (a name or a number; its primary group unless group is
- * given) and group, with no supplementary groups, for good: setgroups,
- * setgid, setuid in that order, then check that root cannot be had back.
- * Either may be NULL.  Exits with one line (err(3)) on any failure.
- */
-void	priv_drop(const char *user, const char *group);
-
 struct config;
 
-/* What --user and --group ask for, once all that may need root is open. */
+/*
+ * What --chroot, --user and --group ask for, once all that may need root
+ * is open: the new root, then the user (a name or a number; its primary
+ * group unless --group is given) and group, with no supplementary groups,
+ * for good: setgroups, setgid, setuid in that order, then a check that
+ * root cannot be had back.  Exits with one line (err(3)) on any failure.
+ */
 void	priv_apply(const struct config *);
 
 /* Neither given and running as root: say so, once. */

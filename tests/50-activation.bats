@@ -645,6 +645,27 @@ counts_re() {
 	assert_equal "$(notify_count 'READY=1')" 1
 }
 
+@test "NOTIFY_SOCKET path out of reach of --chroot: still READY, RELOADING, STOPPING" {
+	local sock=$BATS_TEST_TMPDIR/notify root=$BATS_TEST_TMPDIR/root
+	[ "$(id -u)" -eq 0 ] || skip "needs root to change the root"
+	mkdir "$root"
+	start_echod
+	start_notifyrecv "$sock"
+	NOTIFY_SOCKET=$sock start_proxy -t 1 -s 2 --chroot "$root" \
+	    127.0.0.1 "$SERVER_PORT"
+	wait_until -t 10 notified "^PID=$PROXY_PID READY=1 STATUS=$(counts_re)\$"
+	assert_equal "$(readlink "/proc/$PROXY_PID/root")" "$root"
+	kill -HUP "$PROXY_PID"
+	wait_until -t 10 notify_count_is 2 "^PID=$PROXY_PID READY=1 STATUS="
+	kill -TERM "$PROXY_PID"
+	wait_proxy_exit 10
+	assert_equal "$PROXY_STATUS" 0
+	wait_until -t 5 notified "^PID=$PROXY_PID STOPPING=1 STATUS=stopping; "
+	assert_equal "$(notify_count 'RELOADING=1')" 1
+	run grep -c 'cannot notify' "$PROXY_LOG"
+	assert_output 0
+}
+
 @test "NOTIFY_SOCKET that nobody reads: one warning, served anyway" {
 	start_echod
 	NOTIFY_SOCKET=$BATS_TEST_TMPDIR/nobody start_proxy -t 1 -s 2 \

@@ -4,7 +4,9 @@
 # given uid and gid in all four fields, no other group and no capability,
 # so root cannot be had back; clients, reloads and --status (by root)
 # work as before.  Bad names get one line and exit 1; a standalone pool
-# started as root without --user says so once.
+# started as root without --user says so once.  --chroot puts master and
+# children in another root first, where a reload resolves the
+# destination with that root's /etc/hosts; a bad directory is one line.
 
 load lib/common
 
@@ -72,7 +74,7 @@ runs_as() {
 	refuses "$port"
 }
 
-# ---- the sandbox of a relaying child ----
+# ---- the sandbox of a child, idle and relaying ----
 
 # sandboxable: this binary locks its children down (sanitizer builds do
 # not: their runtime makes system calls of its own).
@@ -107,8 +109,64 @@ status_of() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 	conn_echo "$CONN" "copied, not spliced"
 }
 
-@test "--no-sandbox: the relaying child is not filtered" {
+@test "an idle child is sandboxed before accept(): one filter, two once relaying; the master none" {
+	local pid
+	sandboxable || skip "a sanitizer build has no sandbox"
+	relay_one
+	[ -n "$(status_of "$RELAY_PID" Seccomp_filters)" ] ||
+	    skip "this kernel does not count filters in /proc/PID/status"
+	assert_equal "$(status_of "$RELAY_PID" Seccomp_filters)" 2
+	wait_until -t 5 children_are 3
+	for pid in $(pgrep -P "$PROXY_PID"); do
+		[ "$pid" = "$RELAY_PID" ] && continue
+		assert_equal "$(status_of "$pid" Seccomp)" 2
+		assert_equal "$(status_of "$pid" NoNewPrivs)" 1
+		assert_equal "$(status_of "$pid" Seccomp_filters)" 1
+	done
+	assert_equal "$(status_of "$PROXY_PID" Seccomp)" 0
+	# the idle ones still take clients and connect
+	conn_echo "$CONN" "first"
+	echo_conn "$PROXY_PORT" "second"
+}
+
+@test "--no-sandbox: no child is filtered" {
+	local pid
 	relay_one --no-sandbox
 	assert_equal "$(status_of "$RELAY_PID" Seccomp)" 0
 	conn_echo "$CONN" "unfiltered"
+	for pid in $(pgrep -P "$PROXY_PID"); do
+		assert_equal "$(status_of "$pid" Seccomp)" 0
+	done
+}
+
+@test "--chroot with --user: master and children rooted there; served; reload reads its /etc/hosts" {
+	local root=$BATS_TEST_TMPDIR/root pid
+	mkdir -p "$root/etc"
+	start_echod
+	# the name is resolved at start with this system's /etc/hosts
+	start_proxy -s 2 --chroot "$root" --user nobody localhost "$SERVER_PORT"
+	wait_until -t 5 children_are 2
+	assert_equal "$(readlink "/proc/$PROXY_PID/root")" "$root"
+	runs_as "$PROXY_PID" "$NOBODY_UID" "$NOBODY_GID"
+	for pid in $(pgrep -P "$PROXY_PID"); do
+		assert_equal "$(readlink "/proc/$pid/root")" "$root"
+	done
+	echo_conn "$PROXY_PORT" "chrooted"
+	# and on SIGHUP, with the new root's
+	printf '127.0.0.7 localhost\n' >"$root/etc/hosts"
+	kill -HUP "$PROXY_PID"
+	wait_until -t 10 grep -q ": reload: localhost now resolves to 127\.0\.0\.7:$SERVER_PORT$" "$PROXY_LOG"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" </dev/null
+	wait_until -t 5 grep -qE "pair client=127\.0\.0\.1:[0-9]+ upstream=127\.0\.0\.7:$SERVER_PORT .* reason=refused" "$PROXY_LOG"
+}
+
+@test "--chroot: a missing directory is one line, exit 1; a relative one is a usage error" {
+	local port
+	port=$(free_port)
+	run --separate-stderr "$TCPPROXY" -l 127.0.0.1 --chroot "$BATS_TEST_TMPDIR/none" 127.0.0.1 9 "$port"
+	assert_equal "$status" 1
+	assert_equal "$stderr" "tcpproxy: cannot change the root to '$BATS_TEST_TMPDIR/none': No such file or directory"
+	run --separate-stderr "$TCPPROXY" -l 127.0.0.1 --chroot "rel/dir" 127.0.0.1 9 "$port"
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "tcpproxy: --chroot: 'rel/dir' is not an absolute path"
 }
