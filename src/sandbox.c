@@ -143,10 +143,10 @@ static const struct rule table[] = {
 #undef P
 
 #define NRULES	(sizeof(table) / sizeof(table[0]))
-#define MAXLEN	256		/* instructions; the tables need about 120 */
-#define RUN	3		/* calls tested one by one at a leaf */
+#define MAXLEN	256		/* instructions; the tables need about 80 */
+#define RUN	4		/* calls tested one by one at a leaf */
 
-/* One call of one stage: its rules. */
+/* One call of one stage: its rules, and where its argument tests start. */
 struct call {
 	long		nr;
 	int		any;
@@ -154,94 +154,129 @@ struct call {
 	enum test	test;
 	uint32_t	val[4];
 	int		nval;
+	size_t		args_at;
+};
+
+/*
+ * Jumps go forward to places not yet written: the shared ALLOW and KILL
+ * at the end, or a call's argument tests after the tree.  Each is written
+ * when its place is known.
+ */
+enum target { T_KILL, T_ALLOW, T_ARGS };
+
+struct fixup {
+	size_t		at;
+	int		jt;		/* the true branch, or the false */
+	enum target	to;
+	int		call;		/* T_ARGS: which */
 };
 
 struct prog {
 	struct sock_filter *f;
 	size_t		 n, max;
+	struct fixup	 fix[NRULES * 4 + 4];
+	int		 nfix;
 	int		 bad;
 };
 
 static size_t
-emit(struct prog *p, struct sock_filter insn)
+emit(struct prog *p, uint16_t code, uint32_t k)
 {
 	if (p->n < p->max)
-		p->f[p->n] = insn;
+		p->f[p->n] = (struct sock_filter)BPF_STMT(code, k);
 	else
 		p->bad = 1;
 	return p->n++;
 }
 
-/* Point the jump at "at" (jt, or jf) to the next instruction. */
+/* Set the jt or jf of the jump at "at" to reach instruction "to". */
 static void
-land(struct prog *p, size_t at, int jt)
+aim(struct prog *p, size_t at, int jt, size_t to)
 {
-	size_t off = p->n - at - 1;
+	size_t off = to - at - 1;
 
-	if (off > 255 || at >= p->max) {
+	if (to <= at || off > 255 || at >= p->max) {
 		p->bad = 1;
 		return;
 	}
 	if (jt)
-		p->f[at].jt = (__u8)off;
+		p->f[at].jt = (uint8_t)off;
 	else
-		p->f[at].jf = (__u8)off;
+		p->f[at].jf = (uint8_t)off;
 }
 
-#define STMT(c, k)	((struct sock_filter)BPF_STMT((c), (k)))
-#define JUMP(c, k)	((struct sock_filter)BPF_JUMP((c), (k), 0, 0))
-#define ALLOW		STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define KILL		STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
-
-/* The verdict on a call already matched: its argument tests. */
+/* The jump at "at", true or false branch, goes to "to", later. */
 static void
-emit_call(struct prog *p, const struct call *c)
+later(struct prog *p, size_t at, int jt, enum target to, int call)
 {
-	size_t at;
-	int i;
+	struct fixup *x;
 
-	if (c->any) {
-		emit(p, ALLOW);
+	if (p->nfix == (int)(sizeof(p->fix) / sizeof(p->fix[0]))) {
+		p->bad = 1;
 		return;
 	}
-	emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ARG(c->arg)));
-	if (c->test == NOTSET) {
-		at = emit(p, JUMP(BPF_JMP | BPF_JSET | BPF_K, c->val[0]));
-		emit(p, ALLOW);
-		land(p, at, 1);
-		emit(p, KILL);
-		return;
-	}
-	for (i = 0; i < c->nval; i++) {
-		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    c->val[i], 0, 1));
-		emit(p, ALLOW);
-	}
-	emit(p, KILL);
+	x = &p->fix[p->nfix++];
+	x->at = at;
+	x->jt = jt;
+	x->to = to;
+	x->call = call;
 }
 
-/* Calls [lo, hi) of the sorted calls, the call's number loaded. */
+#define JEQ	(BPF_JMP | BPF_JEQ | BPF_K)
+#define JGE	(BPF_JMP | BPF_JGE | BPF_K)
+#define JSET	(BPF_JMP | BPF_JSET | BPF_K)
+#define LOAD	(BPF_LD | BPF_W | BPF_ABS)
+#define RET	(BPF_RET | BPF_K)
+
+/*
+ * Calls [lo, hi) of the sorted calls, the call's number loaded: a binary
+ * search down to runs of RUN calls, one instruction per call.
+ */
 static void
-emit_tree(struct prog *p, const struct call *calls, int lo, int hi)
+emit_tree(struct prog *p, struct call *calls, int lo, int hi)
 {
 	size_t at;
 	int i, mid;
 
 	if (hi - lo <= RUN) {
 		for (i = lo; i < hi; i++) {
-			at = emit(p, JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-			    (uint32_t)calls[i].nr));
-			emit_call(p, &calls[i]);
-			land(p, at, 0);
+			at = emit(p, JEQ, (uint32_t)calls[i].nr);
+			later(p, at, 1, calls[i].any ? T_ALLOW : T_ARGS, i);
+			if (i == hi - 1)
+				later(p, at, 0, T_KILL, 0);
 		}
-		emit(p, KILL);
+		if (lo == hi)		/* a stage that allows nothing */
+			emit(p, RET, SECCOMP_RET_KILL_PROCESS);
 		return;
 	}
 	mid = lo + (hi - lo) / 2;
-	at = emit(p, JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)calls[mid].nr));
+	at = emit(p, JGE, (uint32_t)calls[mid].nr);
 	emit_tree(p, calls, lo, mid);
-	land(p, at, 1);
+	aim(p, at, 1, p->n);
 	emit_tree(p, calls, mid, hi);
+}
+
+/* A call's argument tests. */
+static void
+emit_args(struct prog *p, struct call *c)
+{
+	size_t at;
+	int i;
+
+	c->args_at = p->n;
+	emit(p, LOAD, ARG(c->arg));
+	if (c->test == NOTSET) {
+		at = emit(p, JSET, c->val[0]);
+		later(p, at, 1, T_KILL, 0);
+		later(p, at, 0, T_ALLOW, 0);
+		return;
+	}
+	for (i = 0; i < c->nval; i++) {
+		at = emit(p, JEQ, c->val[i]);
+		later(p, at, 1, T_ALLOW, 0);
+		if (i == c->nval - 1)
+			later(p, at, 0, T_KILL, 0);
+	}
 }
 
 /* The table's rows for stage, one per call, sorted; -1 if inconsistent. */
@@ -287,29 +322,44 @@ gather(enum sandbox_stage stage, struct call *calls)
 	return n;
 }
 
+/*
+ * The architecture, then the search over the calls, then the argument
+ * tests of the calls that have some, then one KILL and one ALLOW that
+ * every branch ends in.  No test of x86-64's x32 bit of its own: such a
+ * number is above every number in the table and matches none.
+ */
 int
 sandbox_build(enum sandbox_stage stage, struct sock_filter *out, size_t max)
 {
 	struct call calls[NRULES];
-	struct prog p = { out, 0, max, 0 };
-	size_t at;
-	int n;
+	struct prog p;
+	struct fixup *x;
+	size_t kill_at, allow_at;
+	int n, i;
 
+	p.f = out;
+	p.n = 0;
+	p.max = max;
+	p.nfix = 0;
+	p.bad = 0;
 	if ((n = gather(stage, calls)) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	emit(&p, STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, arch)));
-	at = emit(&p, JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH));
-	emit(&p, KILL);
-	land(&p, at, 1);
-	/*
-	 * No test of x86-64's x32 bit of its own: such a number is above
-	 * every number in the table and matches none.
-	 */
-	emit(&p, STMT(BPF_LD | BPF_W | BPF_ABS, NR));
+	emit(&p, LOAD, offsetof(struct seccomp_data, arch));
+	later(&p, emit(&p, JEQ, SANDBOX_ARCH), 0, T_KILL, 0);
+	emit(&p, LOAD, NR);
 	emit_tree(&p, calls, 0, n);
+	for (i = 0; i < n; i++)
+		if (!calls[i].any)
+			emit_args(&p, &calls[i]);
+	kill_at = emit(&p, RET, SECCOMP_RET_KILL_PROCESS);
+	allow_at = emit(&p, RET, SECCOMP_RET_ALLOW);
+	for (i = 0; i < p.nfix && !p.bad; i++) {
+		x = &p.fix[i];
+		aim(&p, x->at, x->jt, x->to == T_KILL ? kill_at :
+		    x->to == T_ALLOW ? allow_at : calls[x->call].args_at);
+	}
 	if (p.bad) {
 		errno = EINVAL;
 		return -1;
