@@ -88,12 +88,12 @@ notify_hold(void)
 		(void)close(fd);
 }
 
+/* No write to "held": a child writes no global (README, "Pages"). */
 void
 notify_child_close(void)
 {
 	if (held != -1)
 		(void)close(held);
-	held = -1;
 }
 
 /*

@@ -378,7 +378,10 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	if (standalone)
 		priv_warn_root(cfg);
 	if (cfg->sandbox && !sandbox_available())
-		log_msg(LOGL_INFO, "pairs run without a sandbox: none for this "
-		    "system or build");
+		log_msg(LOGL_INFO, "children run without a sandbox: none for "
+		    "this system or build");
+	else if (cfg->sandbox && sandbox_init() == -1)
+		log_msg(LOGL_WARN, "children run without a sandbox: %s",
+		    strerror(errno));
 	return spawn_run(master_loop, p);
 }

@@ -19,8 +19,8 @@
  * enough to be on by default (README, "Security").
  *
  * Elsewhere, and in sanitizer builds (whose runtime makes calls of its
- * own), there is no sandbox: the calls say ENOSYS.  Owns no state.
- * Calls nothing of the project.
+ * own), there is no sandbox: the calls say ENOSYS.  Owns the two filters,
+ * built once.  Calls nothing of the project.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -386,18 +386,41 @@ sandbox_allows(enum sandbox_stage stage, long nr, const uint64_t args[6])
 	return 0;
 }
 
+/*
+ * The filters, built once by the master before it forks: a child only
+ * reads them, so it shares their page, and building them (some pages of
+ * stack) would cost every child memory of its own.
+ */
+static struct sock_filter built[2][MAXLEN];
+static int builtlen[2];
+
+int
+sandbox_init(void)
+{
+	int s, n;
+
+	for (s = 0; s < 2; s++) {
+		if (builtlen[s] > 0)
+			continue;
+		if ((n = sandbox_build(s == 0 ? SANDBOX_IDLE : SANDBOX_PAIR,
+		    built[s], MAXLEN)) == -1)
+			return -1;
+		builtlen[s] = n;
+	}
+	return 0;
+}
+
 static int
 apply(enum sandbox_stage stage)
 {
-	struct sock_filter f[MAXLEN];
 	struct sock_fprog prog;
 	struct rlimit none = { 0, 0 };
-	int n;
+	int s = stage == SANDBOX_IDLE ? 0 : 1;
 
-	if ((n = sandbox_build(stage, f, MAXLEN)) == -1)
+	if (sandbox_init() == -1)
 		return -1;
-	prog.len = (unsigned short)n;
-	prog.filter = f;
+	prog.len = (unsigned short)builtlen[s];
+	prog.filter = built[s];
 	/*
 	 * No new process in either stage (the filter forbids it too); no new
 	 * descriptor once relaying.  An idle child still needs a few.
@@ -428,6 +451,13 @@ sandbox_available(void)
 }
 
 #else /* !SANDBOX_ARCH */
+
+int
+sandbox_init(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
 
 int
 sandbox_idle(void)

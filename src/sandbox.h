@@ -27,6 +27,13 @@ enum sandbox_stage {
 int	sandbox_idle(void);
 int	sandbox_pair(void);
 
+/*
+ * Build both filters now, so that children that lock themselves down
+ * later share them: 0, or -1 with errno.  The calls above build them when
+ * this was not called.
+ */
+int	sandbox_init(void);
+
 /* 1 if this build can sandbox children at all. */
 int	sandbox_available(void);
 
