@@ -25,7 +25,9 @@ SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim
 	src/dest.c src/priv.c src/listen.c src/activate.c \
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
-	src/relay.c src/relay_io.c src/sandbox.c src/netio.c src/netio_addr.c src/log.c \
+	src/relay.c src/relay_io.c src/sandbox.c src/proxyproto.c src/proxyhdr.c \
+	src/netio.c \
+	src/netio_addr.c src/log.c \
 	src/util.c \
 	src/scoreboard.c src/status.c src/notify.c src/title.c
 # Objects and their dependency files go to a directory of their own.
@@ -61,7 +63,8 @@ progs: $(PROGS)
 
 # C unit tests of the pure decision code: no sockets, no clock.
 UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test \
-	tests/unit/acl_test tests/unit/srclim_test tests/unit/sandbox_test
+	tests/unit/acl_test tests/unit/srclim_test tests/unit/sandbox_test \
+	tests/unit/proxyproto_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -87,6 +90,11 @@ tests/unit/sandbox_test: tests/unit/sandbox_test.c src/sandbox.c \
 	    src/sandbox.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/sandbox_test.c \
 		src/sandbox.c
+
+tests/unit/proxyproto_test: tests/unit/proxyproto_test.c src/proxyproto.c \
+	    src/proxyproto.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/proxyproto_test.c \
+		src/proxyproto.c
 
 unit-bins: $(UNITS_C)
 
@@ -127,11 +135,16 @@ ubsan: src/tcpproxy-ubsan progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/src/tcpproxy-ubsan bats $(BATSFLAGS) tests
 
-fuzz: tests/fuzz/relay_fuzz
+fuzz: tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz
 tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
 	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/relay_fuzz.c src/relay.c
+tests/fuzz/proxyproto_fuzz: tests/fuzz/proxyproto_fuzz.c src/proxyproto.c \
+	    src/proxyproto.h
+	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ \
+		tests/fuzz/proxyproto_fuzz.c src/proxyproto.c
 
 # Side-by-side benchmark against other TCP proxies (tests/bench/README.md).
 # Manual, never part of check: timings do not pass or fail.
@@ -181,5 +194,6 @@ dist:
 
 clean:
 	rm -f $(BIN) src/tcpproxy-asan src/tcpproxy-ubsan $(PROGS) $(UNITS_C) \
-		tests/fuzz/relay_fuzz tcpproxy-$(VERSION).tar.gz
+		tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz \
+		tcpproxy-$(VERSION).tar.gz
 	rm -rf $(OBJDIR)

@@ -6,9 +6,11 @@
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
  * listeners' copies and the taken pipe's write end.  Refuses a client that
  * --allow/--deny rule out, or whose source has --max-per-source pairs
- * already, and waits for the next.  Locks itself down (sandbox) before it
- * waits.  Calls acl, srclim, pair, end (for the exit statuses), sandbox,
- * netio, sig, title and log.
+ * already, and waits for the next.  With --accept-proxy, reads the
+ * client's PROXY header first and applies those rules to the address it
+ * carries.  Locks itself down (sandbox) before it waits.  Calls acl,
+ * srclim, proxyhdr, pair, end (for the exit statuses), sandbox, netio,
+ * sig, title, log and util.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -26,10 +28,12 @@
 #include "log.h"
 #include "netio.h"
 #include "pair.h"
+#include "proxyhdr.h"
 #include "sandbox.h"
 #include "sig.h"
 #include "srclim.h"
 #include "title.h"
+#include "util.h"
 #include "child.h"
 
 /*
@@ -129,8 +133,65 @@ admit(const struct config *cfg, uint32_t slot, int cfd,
 	    !srclim_take(slot, sa, len, cfg->max_per_source))
 		why = END_LIMIT;
 	if (why != END_NONE)
-		pair_refuse(cfg, cfd, sa, len, why);
+		pair_refuse(cfg, cfd, sa, len, why, 0);
 	return why == END_NONE;
+}
+
+/*
+ * 1 if the peer cfd at ss may go on: with --accept-proxy only whether it
+ * may send a header at all (--accept-proxy-from), since the client is
+ * the one its header names; else admit().
+ */
+static int
+admit_peer(const struct config *cfg, uint32_t slot, int cfd,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+
+	if (!cfg->accept_proxy)
+		return admit(cfg, slot, cfd, ss, len);
+	if (acl_permit(&cfg->proxy_from, sa, len))
+		return 1;
+	pair_refuse(cfg, cfd, sa, len, END_DENIED, 0);
+	return 0;
+}
+
+/*
+ * --accept-proxy: the client's PROXY header, read before anything else;
+ * its addresses, if it carries any, make *c.  A client without a good
+ * header in time, or one the rules refuse, ends here: this child exits.
+ */
+static void
+take_header(const struct config *cfg, uint32_t slot, int cfd,
+    struct pair_client *c)
+{
+	struct pp_header h;
+	enum end_reason why;
+	char peer[NETIO_ADDRSTRLEN];
+	int err = 0;
+
+	why = proxyhdr_recv(cfd, util_now_ms() + PROXYHDR_TIMEOUT_MS,
+	    sig_waitmask(), &h, &err);
+	if (why == END_SIGNAL && !(sig_take() & PAIR_SIGNALS))
+		why = END_BAD_HEADER;	/* nothing else wakes a child here */
+	if (why == END_BAD_HEADER && err == EPROTO) {
+		netio_fmtaddr((struct sockaddr *)&c->addr, c->addrlen, peer,
+		    sizeof(peer));
+		log_msg(LOGL_DEBUG, "PROXY header from %s: %s", peer, h.why);
+	}
+	if (why != END_NONE) {
+		pair_refuse(cfg, cfd, (struct sockaddr *)&c->addr, c->addrlen,
+		    why, err);
+		_exit(end_info(why)->exit);
+	}
+	if (h.has_addr) {
+		c->addr = h.src;
+		c->addrlen = h.srclen;
+		c->local = h.dst;
+		c->locallen = h.dstlen;
+	}
+	if (!admit(cfg, slot, cfd, &c->addr, c->addrlen))
+		_exit(END_EXIT_SERVED);
 }
 
 /* Wait for a client; exit quietly if told to retire first. */
@@ -153,7 +214,7 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 		 * A refused client costs no fork: this child stays idle, and
 		 * the master hears nothing of it.
 		 */
-		if (fd != -1 && !admit(ctx->cfg, ctx->slot, fd, ss, *len))
+		if (fd != -1 && !admit_peer(ctx->cfg, ctx->slot, fd, ss, *len))
 			continue;
 		if (fd != -1)
 			return fd;
@@ -204,14 +265,14 @@ lockdown(const struct config *cfg)
 void
 child_run(const struct child_ctx *ctx)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct pair_client c;
 	int cfd, i;
 
 	setup_signals(ctx);
 	title_set("idle", (const char *)NULL);
 	lockdown(ctx->cfg);
-	cfd = take_client(ctx, &ss, &len);
+	c.locallen = 0;
+	cfd = take_client(ctx, &c.addr, &c.addrlen);
 	report_taken(ctx);
 	/*
 	 * From here on signals wait for pselect(), and a retire request or
@@ -221,8 +282,9 @@ child_run(const struct child_ctx *ctx)
 	sig_ignore(SIGUSR2);
 	for (i = 0; i < ctx->nlfd; i++)
 		(void)close(ctx->lfds[i]);
-	pair_serve(ctx->cfg, ctx->dest, cfd, (struct sockaddr *)&ss, len,
-	    ctx->sb);
+	if (ctx->cfg->accept_proxy)
+		take_header(ctx->cfg, ctx->slot, cfd, &c);
+	pair_serve(ctx->cfg, ctx->dest, cfd, &c, ctx->sb);
 }
 
 /*
@@ -231,8 +293,7 @@ child_run(const struct child_ctx *ctx)
 void
 child_single(const struct config *cfg, const struct dest *dest, int cfd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	struct pair_client c;
 
 	if (sig_init(PAIR_SIGNALS, 1) == -1) {
 		log_msg(LOGL_ERROR, "signal setup: %s", strerror(errno));
@@ -243,12 +304,16 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 	sig_ignore(SIGUSR1);
 	sig_ignore(SIGUSR2);
 	lockdown(cfg);
-	if (getpeername(cfd, (struct sockaddr *)&ss, &len) == -1) {
-		memset(&ss, 0, sizeof(ss));
-		len = 0;
+	c.addrlen = sizeof(c.addr);
+	c.locallen = 0;
+	if (getpeername(cfd, (struct sockaddr *)&c.addr, &c.addrlen) == -1) {
+		memset(&c.addr, 0, sizeof(c.addr));
+		c.addrlen = 0;
 	}
 	/* No pool, no per-source count (srclim has no table). */
-	if (!admit(cfg, UINT32_MAX, cfd, &ss, len))
+	if (!admit_peer(cfg, UINT32_MAX, cfd, &c.addr, c.addrlen))
 		_exit(END_EXIT_SERVED);
-	pair_serve(cfg, dest, cfd, (struct sockaddr *)&ss, len, NULL);
+	if (cfg->accept_proxy)
+		take_header(cfg, UINT32_MAX, cfd, &c);
+	pair_serve(cfg, dest, cfd, &c, NULL);
 }

@@ -109,15 +109,29 @@ opt_value(int c, const char *arg, struct config *cfg)
 	}
 }
 
-/* --allow and --deny, in the order given. */
+/* --allow and --deny, in the order given; --accept-proxy-from. */
 static void
 acl_option(int c, const char *arg, struct config *cfg)
 {
 	const char *why;
 
-	if (acl_add(&cfg->acl, arg, c == OPT_ALLOW, &why) == -1)
+	if (acl_add(c == OPT_PROXYFROM ? &cfg->proxy_from : &cfg->acl, arg,
+	    c != OPT_DENY, &why) == -1)
 		cli_usage_error("invalid --%s value '%s': %s", cli_optname(c), arg,
 		    why);
+}
+
+/* --send-proxy=v1|v2. */
+static void
+send_proxy_option(const char *arg, struct config *cfg)
+{
+	if (strcmp(arg, "v1") == 0 || strcmp(arg, "1") == 0)
+		cfg->send_proxy = 1;
+	else if (strcmp(arg, "v2") == 0 || strcmp(arg, "2") == 0)
+		cfg->send_proxy = 2;
+	else
+		cli_usage_error("invalid --send-proxy value '%s': v1 or v2",
+		    arg);
 }
 
 /*
@@ -239,9 +253,11 @@ flag_option(int c, const char *arg, struct config *cfg)
 	case OPT_NOSPLICE:
 	case OPT_NOSANDBOX:
 	case OPT_SYSLOG:
+	case OPT_ACCPROXY:
 		cfg->splice = c == OPT_NOSPLICE ? 0 : cfg->splice;
 		cfg->sandbox = c == OPT_NOSANDBOX ? 0 : cfg->sandbox;
 		cfg->syslog = c == OPT_SYSLOG ? 1 : cfg->syslog;
+		cfg->accept_proxy = c == OPT_ACCPROXY ? 1 : cfg->accept_proxy;
 		return 1;
 	default:
 		return 0;
@@ -291,7 +307,11 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			break;
 		case OPT_ALLOW:
 		case OPT_DENY:
+		case OPT_PROXYFROM:
 			acl_option(c, optarg, cfg);
+			break;
+		case OPT_SENDPROXY:
+			send_proxy_option(optarg, cfg);
 			break;
 		case OPT_KEEPALIVE:
 			keepalive_option(optarg, cfg);
@@ -344,6 +364,8 @@ operands(int argc, char **argv, const struct seen *seen, struct config *cfg)
 	if (cfg->spare > cfg->max_children)
 		cli_usage_error("--spare %u is more than --max-children %u",
 		    cfg->spare, cfg->max_children);
+	if (cfg->proxy_from.n > 0 && !cfg->accept_proxy)
+		cli_usage_error("--accept-proxy-from needs --accept-proxy");
 	/* Relative to what, once the pool has started? */
 	if (cfg->chroot != NULL && cfg->chroot[0] != '/')
 		cli_usage_error("--chroot: '%s' is not an absolute path",

@@ -62,6 +62,9 @@ struct config {
 	long		 status_pid;	/* --status=PID, or 0 */
 	enum log_level	 loglevel;
 	struct acl	 acl;		/* --allow, --deny */
+	int		 send_proxy;	/* --send-proxy: version 1 or 2; 0: no */
+	int		 accept_proxy;	/* --accept-proxy */
+	struct acl	 proxy_from;	/* --accept-proxy-from: allow rules */
 	unsigned	 max_per_source; /* live pairs per source; 0: any */
 	const char	*user, *group;	/* --user, --group: drop to them */
 	const char	*chroot;	/* --chroot: the new root */

@@ -18,6 +18,11 @@ const char cli_usage_text[] =
 "and listen-port may be left out.\n"
 "\n"
 "Options:\n"
+"      --accept-proxy          every client starts with a PROXY protocol\n"
+"                              header (v1 or v2); its address is the client\n"
+"      --accept-proxy-from=CIDR\n"
+"                              only peers in CIDR may send one (repeatable;\n"
+"                              the balancers); others are refused\n"
 "      --allow=CIDR            let clients from CIDR connect (repeatable;\n"
 "                              with any, a client no rule names is refused)\n"
 "  -b, --buffer-size=BYTES     buffer per direction of a pair (default 64k;\n"
@@ -52,6 +57,8 @@ const char cli_usage_text[] =
 "                              default each is locked down: seccomp)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
+"      --send-proxy=v1|v2      send the destination a PROXY protocol header\n"
+"                              with the client's address first\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
 "      --standalone            listen on listen-port; ignore passed sockets\n"
 "      --status[=PID]          print the live pairs of the running tcpproxy\n"
@@ -71,6 +78,8 @@ const char cli_usage_text[] =
 "SECS may have up to three decimals (0.5).  See tcpproxy(1).\n";
 
 const struct option cli_longopts[] = {
+	{ "accept-proxy",	no_argument,		NULL, OPT_ACCPROXY },
+	{ "accept-proxy-from",	required_argument,	NULL, OPT_PROXYFROM },
 	{ "allow",		required_argument,	NULL, OPT_ALLOW },
 	{ "deny",		required_argument,	NULL, OPT_DENY },
 	{ "buffer-size",	required_argument,	NULL, 'b' },
@@ -88,6 +97,7 @@ const struct option cli_longopts[] = {
 	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
+	{ "send-proxy",		required_argument,	NULL, OPT_SENDPROXY },
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
 	{ "status",		optional_argument,	NULL, OPT_STATUS },

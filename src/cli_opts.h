@@ -23,6 +23,9 @@
 #define OPT_PERSOURCE	269
 #define OPT_NOSANDBOX	270
 #define OPT_CHROOT	271
+#define OPT_SENDPROXY	272
+#define OPT_ACCPROXY	273
+#define OPT_PROXYFROM	274
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -38,6 +38,8 @@ static const struct end_info table[END_NREASONS] = {
 				END_EXIT_SERVED },
 	[END_LIMIT] =       { "limit",       RESET, INFO, END_DETAIL_NONE,
 				END_EXIT_SERVED },
+	[END_BAD_HEADER] =  { "bad-header",  RESET, INFO, END_DETAIL_ERRNO,
+				END_EXIT_PEER },
 	/* Both are "internal"; only the master's back-off tells them apart. */
 	[END_SHORT] =       { "internal",    CLOSE, WARN, END_DETAIL_ERRNO,
 				END_EXIT_SICK },

@@ -34,6 +34,7 @@ enum end_reason {
 	END_IDLE,		/* --idle-timeout: nothing moved either way */
 	END_DENIED,		/* --allow/--deny refused the client */
 	END_LIMIT,		/* --max-per-source: its source has enough */
+	END_BAD_HEADER,		/* --accept-proxy: no good header in time */
 	END_SHORT,		/* this process ran short of a resource */
 	END_INTERNAL,		/* a bug of ours (EBADF, EINVAL, ...) */
 	END_NREASONS

@@ -97,5 +97,6 @@ main(int argc, char **argv)
 	}
 	rc = pool_run(&cfg, &dest, lfds, nlfd, act.kind == ACT_NONE);
 	acl_free(&cfg.acl);
+	acl_free(&cfg.proxy_from);
 	return rc;
 }

@@ -240,33 +240,43 @@ netio_splice(int in, int out, size_t n)
 #endif
 }
 
-/* Wait until fd is writable (connected or failed), a signal or deadline. */
-static int
-connect_wait(int fd, int64_t deadline, const sigset_t *waitmask)
+/*
+ * netio_wait: until fd is readable (or writable), a signal comes or the
+ * deadline passes.
+ */
+int
+netio_wait(int fd, int out, int64_t deadline, const sigset_t *waitmask)
 {
 	struct timespec ts;
-	fd_set wset;
+	fd_set set;
 	int64_t left;
-	int soerr;
-	socklen_t len = sizeof(soerr);
 
 	for (;;) {
 		if ((left = deadline - util_now_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return NETIO_GONE;
 		}
-		FD_ZERO(&wset);
-		FD_SET(fd, &wset);
+		FD_ZERO(&set);
+		FD_SET(fd, &set);
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000;
-		if (pselect(fd + 1, NULL, &wset, NULL, &ts, waitmask) == -1) {
-			if (errno == EINTR)
-				return NETIO_WAKE;
-			return NETIO_BUG;
-		}
-		if (FD_ISSET(fd, &wset))
-			break;
+		if (pselect(fd + 1, out ? NULL : &set, out ? &set : NULL,
+		    NULL, &ts, waitmask) == -1)
+			return errno == EINTR ? NETIO_WAKE : NETIO_BUG;
+		if (FD_ISSET(fd, &set))
+			return NETIO_OK;
 	}
+}
+
+/* Wait until fd is writable (connected or failed), a signal or deadline. */
+static int
+connect_wait(int fd, int64_t deadline, const sigset_t *waitmask)
+{
+	int soerr, rc;
+	socklen_t len = sizeof(soerr);
+
+	if ((rc = netio_wait(fd, 1, deadline, waitmask)) != NETIO_OK)
+		return rc;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
 		return NETIO_BUG;
 	if (soerr != 0) {

@@ -55,6 +55,15 @@ int	netio_shutwr(int);
 ssize_t	netio_splice(int in, int out, size_t n);
 
 /*
+ * Wait until fd is readable (out: writable) before deadline (ms,
+ * monotonic), in pselect() with waitmask: OK, GONE with errno ETIMEDOUT at
+ * the deadline, WAKE when a signal came, or BUG.  fd must pass
+ * netio_fd_ok().
+ */
+int	netio_wait(int fd, int out, int64_t deadline,
+	    const sigset_t *waitmask);
+
+/*
  * Connect a new non-blocking socket to sa before deadline (ms, monotonic),
  * waiting in pselect() with waitmask: OK with *fdp set, GONE with errno
  * (ETIMEDOUT at the deadline), WAKE when a signal came, or BUG.

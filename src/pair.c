@@ -4,8 +4,9 @@
  * both sides as the reason says, writes the summary line and exits with
  * the status the master reads.  Owns the two connected sockets, the
  * child's title and its scoreboard slot; never resolves names (the master
- * did).  Locks itself down (sandbox) once it relays.  Calls relay_io,
- * relay, end, sandbox, netio, scoreboard, title, sig, log and util.
+ * did).  Sends the destination a PROXY header first if asked.  Locks
+ * itself down (sandbox) once it relays.  Calls relay_io, relay, end,
+ * proxyhdr, sandbox, netio, scoreboard, title, sig, log and util.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "end.h"
 #include "log.h"
 #include "netio.h"
+#include "proxyhdr.h"
 #include "relay_io.h"
 #include "sandbox.h"
 #include "sig.h"
@@ -125,12 +127,12 @@ pair_open(struct pair *p, const struct config *cfg, int cfd,
  */
 void
 pair_refuse(const struct config *cfg, int cfd, const struct sockaddr *peer,
-    socklen_t peerlen, enum end_reason reason)
+    socklen_t peerlen, enum end_reason reason, int err)
 {
 	struct pair p;
 
 	pair_open(&p, cfg, cfd, peer, peerlen, NULL);
-	relay_end(&p.relay, reason, 0);
+	relay_end(&p.relay, reason, err);
 	(void)close_pair(&p);
 }
 
@@ -258,16 +260,48 @@ relay(const struct config *cfg, struct pair *p)
 }
 
 /*
+ * --send-proxy: the client's PROXY header to the destination before any
+ * of its bytes; 0, or -1 with the pair's end recorded.
+ */
+static int
+send_header(const struct config *cfg, struct pair *p,
+    const struct pair_client *c)
+{
+	struct sockaddr_storage local;
+	const struct sockaddr *dst = (const struct sockaddr *)&c->local;
+	socklen_t len = sizeof(local);
+	int64_t deadline = util_now_ms() + cfg->connect_ms;
+
+	if (c->locallen == 0) {
+		if (getsockname(p->fd[RELAY_CLIENT], (struct sockaddr *)&local,
+		    &len) == -1)
+			local.ss_family = AF_UNSPEC;
+		dst = (const struct sockaddr *)&local;
+	}
+	if (proxyhdr_send(p->fd[RELAY_UPSTREAM], cfg->send_proxy,
+	    (const struct sockaddr *)&c->addr, dst, deadline,
+	    sig_waitmask()) == 0)
+		return 0;
+	if (errno == EINTR && (sig_take() & PAIR_SIGNALS))
+		relay_end(&p->relay, END_SIGNAL, 0);
+	else
+		relay_end_side(&p->relay, END_RESET, RELAY_UPSTREAM,
+		    errno == EINTR ? ETIMEDOUT : errno);
+	return -1;
+}
+
+/*
  * pair_serve: relay the connected client cfd to the destination, log the
  * summary and exit.
  */
 void
 pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
-    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
+    const struct pair_client *c, struct sb_slot *sb)
 {
 	struct pair p;
 
-	pair_open(&p, cfg, cfd, peer, peerlen, sb);
+	pair_open(&p, cfg, cfd, (const struct sockaddr *)&c->addr, c->addrlen,
+	    sb);
 	sb_client(sb, p.client, p.start);
 	title_set("connect", p.client, (const char *)NULL);
 	if (netio_fd_ok(cfd) == -1)
@@ -280,7 +314,8 @@ pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		relay_end(&p.relay, END_SIGNAL, 0);
 	else {
 		tune(cfg, cfd);
-		if (connect_upstream(cfg, dest, &p) == 0)
+		if (connect_upstream(cfg, dest, &p) == 0 &&
+		    (cfg->send_proxy == 0 || send_header(cfg, &p, c) == 0))
 			relay(cfg, &p);
 	}
 	drop_pair(&p);

@@ -17,22 +17,33 @@
 #define PAIR_SIGNALS	(SIGBIT(SIGTERM) | SIGBIT(SIGINT))
 
 /*
+ * Who the client is: its peer's address, or the one its PROXY header
+ * carried; and the address it came to (locallen 0: ask the socket).
+ */
+struct pair_client {
+	struct sockaddr_storage	addr, local;
+	socklen_t		addrlen, locallen;
+};
+
+/*
  * Serve the one connected client cfd (non-blocking, close-on-exec): connect
- * to dest, relay, then close both sides, write the pair's summary line and
- * exit with the status end.h gives its reason.  Progress shows in
- * scoreboard slot sb (NULL: none) and in the process title.  SIGTERM and
- * SIGINT must be caught and blocked (sig_init).
+ * to dest, send it a PROXY header (--send-proxy), relay, then close both
+ * sides, write the pair's summary line and exit with the status end.h
+ * gives its reason.  Progress shows in scoreboard slot sb (NULL: none) and
+ * in the process title.  SIGTERM and SIGINT must be caught and blocked
+ * (sig_init).
  */
 void	pair_serve(const struct config *, const struct dest *, int cfd,
-	    const struct sockaddr *peer, socklen_t peerlen, struct sb_slot *sb)
+	    const struct pair_client *, struct sb_slot *sb)
 	    __attribute__((noreturn));
 
 /*
- * End the client cfd at once, before any use, for reason (END_DENIED, ...):
- * closed as the reason says, with the pair's log line; returns, so that
- * an idle child can go back to accept().
+ * End the client cfd at once, before any use, for reason (END_DENIED, ...)
+ * and err (its detail, if the reason has one): closed as the reason says,
+ * with the pair's log line; returns, so that an idle child can go back to
+ * accept().
  */
 void	pair_refuse(const struct config *, int cfd, const struct sockaddr *peer,
-	    socklen_t peerlen, enum end_reason reason);
+	    socklen_t peerlen, enum end_reason reason, int err);
 
 #endif /* TCPPROXY_PAIR_H */

@@ -236,6 +236,15 @@ relay_end(struct relay *r, enum end_reason end, int err)
 }
 
 /*
+ * relay_end_side: ... and blames side (RELAY_CLIENT, RELAY_UPSTREAM).
+ */
+void
+relay_end_side(struct relay *r, enum end_reason end, int side, int err)
+{
+	finish(r, end, -1, side, err);
+}
+
+/*
  * relay_wants: what to wait for and do next.  Only events that can happen
  * are asked for: no read interest with a full buffer or after EOF, no
  * write interest without data, so a select() on the answer never spins.

@@ -111,6 +111,8 @@ void	relay_on_time(struct relay *, int64_t now);
  * already keeps its first reason.
  */
 void	relay_end(struct relay *, enum end_reason, int err);
+/* ... blaming side (RELAY_CLIENT, RELAY_UPSTREAM) for it. */
+void	relay_end_side(struct relay *, enum end_reason, int side, int err);
 
 /* Fill *w with what to wait for and do; nothing once the pair ended. */
 void	relay_wants(const struct relay *, struct relay_wants *w);

@@ -85,7 +85,8 @@ struct rule {
  * close and reset sockets (setsockopt SO_LINGER), fall back to buffers
  * (brk, mmap without PROT_EXEC), name themselves (prctl PR_SET_NAME) and
  * log (write, sendto, getpid, the clock).  An idle child also accepts
- * (accept4; select with several listeners), refuses (getpeername),
+ * (accept4; select with several listeners), reads a PROXY header
+ * (recvfrom, to peek), refuses (getpeername),
  * counts its source (futex: srclim's mutex), connects a TCP socket,
  * tunes it (fcntl, any setsockopt), makes the pair's pipes (pipe2),
  * changes its signals (rt_sigaction) and enters the next stage (prctl,
@@ -122,6 +123,7 @@ static const struct rule table[] = {
 	{ __NR_prctl,		I,   0, EQ, PR_SET_SECCOMP },
 	{ __NR_prlimit64,	I,   0, EQ, 0 },
 	{ __NR_accept4,		I,   0, ANY, 0 },
+	{ __NR_recvfrom,	I,   0, ANY, 0 },
 #ifdef __NR_select
 	{ __NR_select,		I,   0, ANY, 0 },
 #endif
