@@ -133,7 +133,7 @@ admit(const struct config *cfg, uint32_t slot, int cfd,
 	    !srclim_take(slot, sa, len, cfg->max_per_source))
 		why = END_LIMIT;
 	if (why != END_NONE)
-		pair_refuse(cfg, cfd, sa, len, why, 0);
+		pair_refuse(cfg, cfd, sa, len, 0, why, 0);
 	return why == END_NONE;
 }
 
@@ -152,7 +152,7 @@ admit_peer(const struct config *cfg, uint32_t slot, int cfd,
 		return admit(cfg, slot, cfd, ss, len);
 	if (acl_permit(&cfg->proxy_from, sa, len))
 		return 1;
-	pair_refuse(cfg, cfd, sa, len, END_DENIED, 0);
+	pair_refuse(cfg, cfd, sa, len, 0, END_DENIED, 0);
 	return 0;
 }
 
@@ -168,10 +168,11 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 	struct pp_header h;
 	enum end_reason why;
 	char peer[NETIO_ADDRSTRLEN];
+	int64_t since = util_now_ms();
 	int err = 0;
 
-	why = proxyhdr_recv(cfd, util_now_ms() + PROXYHDR_TIMEOUT_MS,
-	    sig_waitmask(), &h, &err);
+	why = proxyhdr_recv(cfd, since + PROXYHDR_TIMEOUT_MS, sig_waitmask(),
+	    &h, &err);
 	if (why == END_SIGNAL && !(sig_take() & PAIR_SIGNALS))
 		why = END_BAD_HEADER;	/* nothing else wakes a child here */
 	if (why == END_BAD_HEADER && err == EPROTO) {
@@ -181,7 +182,7 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 	}
 	if (why != END_NONE) {
 		pair_refuse(cfg, cfd, (struct sockaddr *)&c->addr, c->addrlen,
-		    why, err);
+		    since, why, err);
 		_exit(end_info(why)->exit);
 	}
 	if (h.has_addr) {

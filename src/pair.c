@@ -127,11 +127,13 @@ pair_open(struct pair *p, const struct config *cfg, int cfd,
  */
 void
 pair_refuse(const struct config *cfg, int cfd, const struct sockaddr *peer,
-    socklen_t peerlen, enum end_reason reason, int err)
+    socklen_t peerlen, int64_t since, enum end_reason reason, int err)
 {
 	struct pair p;
 
 	pair_open(&p, cfg, cfd, peer, peerlen, NULL);
+	if (since != 0)
+		p.start = since;
 	relay_end(&p.relay, reason, err);
 	(void)close_pair(&p);
 }

@@ -38,12 +38,12 @@ void	pair_serve(const struct config *, const struct dest *, int cfd,
 	    __attribute__((noreturn));
 
 /*
- * End the client cfd at once, before any use, for reason (END_DENIED, ...)
- * and err (its detail, if the reason has one): closed as the reason says,
- * with the pair's log line; returns, so that an idle child can go back to
- * accept().
+ * End the client cfd, there since since (ms, monotonic; 0: now), before
+ * any use, for reason (END_DENIED, ...) and err (its detail, if the reason
+ * has one): closed as the reason says, with the pair's log line; returns,
+ * so that an idle child can go back to accept().
  */
 void	pair_refuse(const struct config *, int cfd, const struct sockaddr *peer,
-	    socklen_t peerlen, enum end_reason reason, int err);
+	    socklen_t peerlen, int64_t since, enum end_reason reason, int err);
 
 #endif /* TCPPROXY_PAIR_H */

@@ -1,11 +1,13 @@
 #!/bin/bash
 # Make sure what the bats suite needs is installed: bats, the bats-support
 # and bats-assert libraries, OpenBSD netcat (an nc that knows -N), procps
-# (pgrep, ps) and iproute2 (ip, for tests in network namespaces).
+# (pgrep, ps), iproute2 (ip, for tests in network namespaces), and the
+# real PROXY protocol peers: nginx, HAProxy and curl.
 # When something is missing, install the Debian packages with apt-get
 # (through sudo when not root).  Silent when everything is there.
 
-PKGS=(bats bats-assert bats-support netcat-openbsd procps iproute2)
+PKGS=(bats bats-assert bats-support netcat-openbsd procps iproute2
+	nginx-light haproxy curl)
 
 missing() {
 	command -v bats >/dev/null 2>&1 || echo bats
@@ -16,6 +18,9 @@ missing() {
 	nc -h 2>&1 | grep -q '^[[:space:]]*-N[[:space:]]' || echo netcat-openbsd
 	command -v pgrep >/dev/null 2>&1 || echo procps
 	command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || echo iproute2
+	[ -x /usr/sbin/nginx ] || echo nginx-light
+	[ -x /usr/sbin/haproxy ] || echo haproxy
+	command -v curl >/dev/null 2>&1 || echo curl
 }
 
 fail() {
