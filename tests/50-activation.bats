@@ -648,6 +648,7 @@ counts_re() {
 @test "NOTIFY_SOCKET path out of reach of --chroot: still READY, RELOADING, STOPPING" {
 	local sock=$BATS_TEST_TMPDIR/notify root=$BATS_TEST_TMPDIR/root
 	[ "$(id -u)" -eq 0 ] || skip "needs root to change the root"
+	chroot_ok
 	mkdir "$root"
 	start_echod
 	start_notifyrecv "$sock"

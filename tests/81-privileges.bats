@@ -78,11 +78,7 @@ runs_as() {
 
 # sandboxable: this binary locks its children down (sanitizer builds do
 # not: their runtime makes system calls of its own).
-sandboxable() {
-	case $(readlink -f "${TCPPROXY_BIN:-$TCPPROXY}") in
-	*-asan | *-ubsan) return 1 ;;
-	esac
-}
+sandboxable() { ! sanitizer_build; }
 
 # relay_one OPTIONS...: a proxy started with OPTIONS, and one pair through
 # it, left open in CONN; RELAY_PID is the child relaying it.
@@ -141,6 +137,7 @@ status_of() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 @test "--chroot with --user: master and children rooted there; served; reload reads its /etc/hosts" {
 	local root=$BATS_TEST_TMPDIR/root pid
+	chroot_ok
 	mkdir -p "$root/etc"
 	start_echod
 	# the name is resolved at start with this system's /etc/hosts
