@@ -112,7 +112,7 @@ agree(const struct config *cfg, const struct activation *a)
 	unsigned want;
 	int i;
 
-	if (cfg->listen_addr != NULL)
+	if (cfg->nlisten_addr > 0)
 		errx(1, "--listen-address does not apply: the socket%s came "
 		    "from %s", a->nfd > 1 ? "s" : "", a->source);
 	if (cfg->listen_port == NULL)

@@ -6,6 +6,11 @@
  * the option table, cli_shield for negative numbers among the operands,
  * acl for the rules, util for parsing, log to sanitise.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <err.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -119,6 +124,35 @@ acl_option(int c, const char *arg, struct config *cfg)
 	    c != OPT_DENY, &why) == -1)
 		cli_usage_error("invalid --%s value '%s': %s", cli_optname(c), arg,
 		    why);
+}
+
+/* --source=ADDR: a numeric address, IPv6 with or without brackets. */
+static void
+source_option(const char *arg, struct config *cfg)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->source;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->source;
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t len = strlen(arg);
+
+	memset(&cfg->source, 0, sizeof(cfg->source));
+	if (len > 2 && len < sizeof(host) && arg[0] == '[' &&
+	    arg[len - 1] == ']') {
+		memcpy(host, arg + 1, len - 2);
+		host[len - 2] = '\0';
+	} else if (len < sizeof(host))
+		memcpy(host, arg, len + 1);
+	else
+		host[0] = '\0';
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		cfg->sourcelen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		cfg->sourcelen = sizeof(*s6);
+	} else
+		cli_usage_error("invalid --source value '%s': not an IPv4 or "
+		    "IPv6 address", arg);
 }
 
 /* --send-proxy=v1|v2. */
@@ -244,11 +278,16 @@ flag_option(int c, const char *arg, struct config *cfg)
 		cfg->loglevel = c == 'q' ? LOGL_WARN : LOGL_DEBUG;
 		return 1;
 	case 'l':
+		if (cfg->nlisten_addr == CLI_LISTEN_MAX)
+			cli_usage_error("more than %d --listen-address",
+			    CLI_LISTEN_MAX);
+		cfg->listen_addr[cfg->nlisten_addr++] = arg;
+		return 1;
 	case 'u':
 	case 'g':
 	case OPT_CHROOT:
-		*(c == 'l' ? &cfg->listen_addr : c == 'u' ? &cfg->user :
-		    c == 'g' ? &cfg->group : &cfg->chroot) = arg;
+		*(c == 'u' ? &cfg->user : c == 'g' ? &cfg->group :
+		    &cfg->chroot) = arg;
 		return 1;
 	case OPT_NOSPLICE:
 	case OPT_NOSANDBOX:
@@ -312,6 +351,9 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			break;
 		case OPT_SENDPROXY:
 			send_proxy_option(optarg, cfg);
+			break;
+		case OPT_SOURCE:
+			source_option(optarg, cfg);
 			break;
 		case OPT_KEEPALIVE:
 			keepalive_option(optarg, cfg);

@@ -21,6 +21,7 @@
 #define CLI_CONNECT_MS_MAX	(3600LL * 1000)
 #define CLI_SPARE_DEF		8
 #define CLI_MAXCHILD_DEF	4096
+#define CLI_LISTEN_MAX		16	/* -l given this often at most */
 #define CLI_MAXCHILD_MAX	1000000
 #define CLI_PAIRBYTES_MAX	(1ULL << 50)	/* 1048576g */
 /* --keepalive without values: a silent peer is probed after a minute, and
@@ -44,7 +45,8 @@ struct config {
 	const char	*dest_host;	/* destination name or address */
 	const char	*dest_port;	/* numeric, validated */
 	const char	*listen_port;	/* numeric, validated; NULL: none */
-	const char	*listen_addr;	/* NULL: every address */
+	const char	*listen_addr[CLI_LISTEN_MAX]; /* -l, in order */
+	int		 nlisten_addr;	/* 0: every address */
 	size_t		 bufsize;	/* bytes per direction */
 	int64_t		 stall_ms;	/* no write progress: abort the pair */
 	int64_t		 connect_ms;	/* per destination address */
@@ -65,6 +67,8 @@ struct config {
 	int		 send_proxy;	/* --send-proxy: version 1 or 2; 0: no */
 	int		 accept_proxy;	/* --accept-proxy */
 	struct acl	 proxy_from;	/* --accept-proxy-from: allow rules */
+	struct sockaddr_storage source;	/* --source, port 0 */
+	socklen_t	 sourcelen;	/* 0: the kernel chooses */
 	unsigned	 max_per_source; /* live pairs per source; 0: any */
 	const char	*user, *group;	/* --user, --group: drop to them */
 	const char	*chroot;	/* --chroot: the new root */

@@ -44,7 +44,8 @@ const char cli_usage_text[] =
 "                              TCP keepalive on both sockets of a pair:\n"
 "                              probe after IDLE s of silence, every INTVL s,\n"
 "                              give up after CNT probes (default 60,10,6)\n"
-"  -l, --listen-address=ADDR   listen on ADDR only (default: every address)\n"
+"  -l, --listen-address=ADDR   listen on ADDR (repeatable; IPv6 with or\n"
+"                              without brackets; default: every address)\n"
 "  -m, --max-children=N        most pairs served at once; more clients wait\n"
 "                              in the listen queue (default 4096)\n"
 "      --max-per-source=N      most live pairs per client address (IPv4\n"
@@ -59,6 +60,8 @@ const char cli_usage_text[] =
 "                              splice(2) (splice is Linux only)\n"
 "      --send-proxy=v1|v2      send the destination a PROXY protocol header\n"
 "                              with the client's address first\n"
+"      --source=ADDR           connect to the destination from ADDR (an IPv4\n"
+"                              or IPv6 address of this host)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
 "      --standalone            listen on listen-port; ignore passed sockets\n"
 "      --status[=PID]          print the live pairs of the running tcpproxy\n"
@@ -98,6 +101,7 @@ const struct option cli_longopts[] = {
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
 	{ "send-proxy",		required_argument,	NULL, OPT_SENDPROXY },
+	{ "source",		required_argument,	NULL, OPT_SOURCE },
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
 	{ "status",		optional_argument,	NULL, OPT_STATUS },

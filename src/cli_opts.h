@@ -26,6 +26,7 @@
 #define OPT_SENDPROXY	272
 #define OPT_ACCPROXY	273
 #define OPT_PROXYFROM	274
+#define OPT_SOURCE	275
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -89,38 +89,75 @@ seen_before(const struct addrinfo *res, const struct addrinfo *ai)
 }
 
 /*
- * listen_open: listening sockets for addr (NULL: every address) and port.
+ * Sockets for addr and port after the n in fds: the new count, or -1 with
+ * the ones it opened closed again.  "[::1]" is "::1".
  */
-int
-listen_open(const char *addr, const char *port, int fds[LISTEN_MAX])
+static int
+open_addr(const char *addr, const char *port, int fds[LISTEN_MAX], int n)
 {
 	struct addrinfo hints, *res, *ai;
-	char safe[256];
-	int n = 0, rc, fd;
+	char host[256], safe[256];
+	size_t len = strlen(addr);
+	int rc, fd, start = n;
 
-	if (addr == NULL)
-		return open_any(port, fds);
+	if (len >= sizeof(host)) {
+		log_sanitize(safe, sizeof(safe), addr);
+		warnx("listen address '%s...' is too long", safe);
+		return -1;
+	}
+	if (len > 2 && addr[0] == '[' && addr[len - 1] == ']') {
+		memcpy(host, addr + 1, len - 2);
+		host[len - 2] = '\0';
+	} else
+		memcpy(host, addr, len + 1);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(addr, port, &hints, &res)) != 0) {
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		log_sanitize(safe, sizeof(safe), addr);
 		warnx("cannot resolve listen address '%s': %s", safe,
 		    dest_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai != NULL && n < LISTEN_MAX; ai = ai->ai_next) {
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (seen_before(res, ai))
 			continue;
-		/* Each address its own socket: IPv6 ones must not take IPv4. */
-		if ((fd = open_one(ai->ai_addr, ai->ai_addrlen, 1)) == -1) {
-			while (n > 0)
-				(void)close(fds[--n]);
+		if (n == LISTEN_MAX) {
+			warnx("more than %d listening sockets", LISTEN_MAX);
 			break;
 		}
+		/* Each address its own socket: IPv6 ones must not take IPv4. */
+		if ((fd = open_one(ai->ai_addr, ai->ai_addrlen, 1)) == -1)
+			break;
 		fds[n++] = fd;
 	}
 	freeaddrinfo(res);
-	return n > 0 ? n : -1;
+	if (ai == NULL)
+		return n;
+	while (n > start)
+		(void)close(fds[--n]);
+	return -1;
+}
+
+/*
+ * listen_open: listening sockets for addrs (none: every address) and port.
+ */
+int
+listen_open(const char *const *addrs, int naddr, const char *port,
+    int fds[LISTEN_MAX])
+{
+	int i, n = 0, m;
+
+	if (naddr == 0)
+		return open_any(port, fds);
+	for (i = 0; i < naddr; i++) {
+		if ((m = open_addr(addrs[i], port, fds, n)) == -1) {
+			while (n > 0)
+				(void)close(fds[--n]);
+			return -1;
+		}
+		n = m;
+	}
+	return n;
 }

@@ -287,13 +287,31 @@ connect_wait(int fd, int64_t deadline, const sigset_t *waitmask)
 }
 
 /*
+ * Bind fd to src, port 0.  Linux: the port is picked at connect(), by the
+ * destination too, so one source address does not run out of ports at
+ * the number of ephemeral ones.
+ */
+static int
+bind_source(int fd, const struct sockaddr *src, socklen_t srclen)
+{
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+#endif
+	return bind(fd, src, srclen);
+}
+
+/*
  * netio_connect: connect a new non-blocking, close-on-exec socket to sa
  * before deadline.  OK with *fdp set; otherwise the socket is closed and
  * errno says why (ETIMEDOUT at the deadline, EMFILE for a descriptor that
  * select() cannot watch).
  */
 int
-netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
+netio_connect(const struct sockaddr *sa, socklen_t salen,
+    const struct sockaddr *src, socklen_t srclen, int64_t deadline,
     const sigset_t *waitmask, int *fdp)
 {
 	int fd, rc;
@@ -302,7 +320,8 @@ netio_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline,
 	    0);
 	if (fd == -1)
 		return NETIO_GONE;
-	if (netio_fd_ok(fd) == -1) {
+	if (netio_fd_ok(fd) == -1 || (srclen > 0 && bind_source(fd, src,
+	    srclen) == -1)) {
 		rc = NETIO_GONE;
 		goto fail;
 	}

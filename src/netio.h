@@ -64,11 +64,13 @@ int	netio_wait(int fd, int out, int64_t deadline,
 	    const sigset_t *waitmask);
 
 /*
- * Connect a new non-blocking socket to sa before deadline (ms, monotonic),
- * waiting in pselect() with waitmask: OK with *fdp set, GONE with errno
- * (ETIMEDOUT at the deadline), WAKE when a signal came, or BUG.
+ * Connect a new non-blocking socket to sa, from src if srclen is not 0,
+ * before deadline (ms, monotonic), waiting in pselect() with waitmask: OK
+ * with *fdp set, GONE with errno (ETIMEDOUT at the deadline), WAKE when a
+ * signal came, or BUG.
  */
-int	netio_connect(const struct sockaddr *, socklen_t, int64_t deadline,
+int	netio_connect(const struct sockaddr *, socklen_t,
+	    const struct sockaddr *src, socklen_t srclen, int64_t deadline,
 	    const sigset_t *waitmask, int *fdp);
 
 #endif /* TCPPROXY_NETIO_H */

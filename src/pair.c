@@ -168,12 +168,19 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 	end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
 	for (i = 0; i < dest->n; i++) {
 		a = &dest->addr[i];
+		/* --source decides the family. */
+		if (cfg->sourcelen > 0 &&
+		    a->ss.ss_family != cfg->source.ss_family) {
+			err = EAFNOSUPPORT;
+			continue;
+		}
 		netio_fmtaddr((const struct sockaddr *)&a->ss, a->len,
 		    p->upstream, sizeof(p->upstream));
 		deadline = util_now_ms() + cfg->connect_ms;
 		if (end_at != 0 && end_at < deadline)
 			deadline = end_at;
 		rc = netio_connect((const struct sockaddr *)&a->ss, a->len,
+		    (const struct sockaddr *)&cfg->source, cfg->sourcelen,
 		    deadline, sig_waitmask(), &p->fd[RELAY_UPSTREAM]);
 		if (rc == NETIO_OK)
 			return 0;

@@ -87,7 +87,8 @@ struct rule {
  * log (write, sendto, getpid, the clock).  An idle child also accepts
  * (accept4; select with several listeners), reads a PROXY header
  * (recvfrom, to peek), refuses (getpeername),
- * counts its source (futex: srclim's mutex), connects a TCP socket,
+ * counts its source (futex: srclim's mutex), connects a TCP socket
+ * (from --source: bind),
  * tunes it (fcntl, any setsockopt), makes the pair's pipes (pipe2),
  * changes its signals (rt_sigaction) and enters the next stage (prctl,
  * prlimit64 on itself).
@@ -133,6 +134,7 @@ static const struct rule table[] = {
 	{ __NR_socket,		I,   0, EQ, AF_INET },
 	{ __NR_socket,		I,   0, EQ, AF_INET6 },
 	{ __NR_connect,		I,   0, ANY, 0 },
+	{ __NR_bind,		I,   0, ANY, 0 },
 	{ __NR_fcntl,		I,   0, ANY, 0 },
 	{ __NR_pipe2,		I,   0, ANY, 0 },
 	{ __NR_rt_sigaction,	I,   0, ANY, 0 },

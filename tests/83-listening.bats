@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# Goal: where tcpproxy listens and where it connects from.  -l is
+# repeatable, each address its own socket (IPv6 literals with or without
+# brackets), every one of them served by the same pool; too many, or one
+# that cannot be had, is one line and nothing listens.  --source sets the
+# local address of upstream connections; destination addresses of the
+# other family are skipped.
+
+load lib/common
+
+@test "-l twice, IPv4 and bracketed IPv6: one socket each, both served by one pool" {
+	local port
+	start_echod
+	port=$(free_port)
+	spawn setsid "$TCPPROXY" -s 2 -l 127.0.0.1 -l '[::1]' 127.0.0.1 \
+	    "$SERVER_PORT" "$port" 2>"$BATS_TEST_TMPDIR/proxy.log" </dev/null
+	PROXY_PID=$!
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	wait_until -t 10 grep -q 'listening on' "$PROXY_LOG"
+	grep -qF "listening on 127.0.0.1:$port [::1]:$port, forwarding" "$PROXY_LOG"
+	run timeout 5 nc -N 127.0.0.1 "$port" <<<"over IPv4"
+	assert_output "over IPv4"
+	run timeout 5 nc -N ::1 "$port" <<<"over IPv6"
+	assert_output "over IPv6"
+	wait_until -t 5 pair_count_is 2
+	run pair_lines
+	assert_line --index 0 --regexp 'pair client=127\.0\.0\.1:[0-9]+ .* reason=eof$'
+	assert_line --index 1 --regexp 'pair client=\[::1\]:[0-9]+ .* reason=eof$'
+}
+
+@test "-l: more than 16 is a usage error; one that fails closes the others" {
+	local port i args=()
+	for i in $(seq 1 17); do args+=(-l "127.0.0.$i"); done
+	cli "${args[@]}" 127.0.0.1 80 8080
+	usage_error "more than 16 --listen-address"
+	port=$(free_port)
+	cli -l 127.0.0.1 -l 192.0.2.1 127.0.0.1 80 "$port"
+	assert_equal "$status" 1
+	assert_equal "${stderr_lines[0]}" "tcpproxy: cannot listen on 192.0.2.1:$port: Cannot assign requested address"
+	refuses "$port"
+}
+
+@test "--source: upstream connections come from that address; another family is skipped; a foreign one fails" {
+	start_echod
+	start_proxy -s 2 --source 127.0.0.5 127.0.0.1 "$SERVER_PORT"
+	open_conn "$PROXY_PORT"
+	conn_echo "$CONN" "from .5"
+	run ss -Htn state established dst "127.0.0.1:$SERVER_PORT"
+	assert_output --regexp "127\.0\.0\.5:[0-9]+ +127\.0\.0\.1:$SERVER_PORT"
+	close_conn "$CONN"
+	stop_proxy
+	# IPv6 source, IPv4 destination: nothing to try
+	start_proxy -s 2 --source '[::1]' 127.0.0.1 "$SERVER_PORT"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"x"
+	wait_until -t 5 pair_count_is 1
+	run pair_lines
+	assert_output --regexp 'upstream=- .* reason=unreachable detail=EAFNOSUPPORT$'
+	stop_proxy
+	# an address this host does not have
+	start_proxy -s 2 --source 192.0.2.1 127.0.0.1 "$SERVER_PORT"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"x"
+	wait_until -t 5 pair_count_is 1
+	run pair_lines
+	assert_output --regexp "upstream=127\.0\.0\.1:$SERVER_PORT .* reason=unreachable detail=EADDRNOTAVAIL\$"
+}
+
+@test "--source: not an address is a usage error" {
+	cli --source example.org 127.0.0.1 80 8080
+	usage_error "invalid --source value 'example.org': not an IPv4 or IPv6 address"
+}
