@@ -98,6 +98,11 @@ opt_value(int c, const char *arg, struct config *cfg)
 		    &cfg->drain_ms)) != UTIL_OK)
 			bad_value(what, arg, e, "0-86400");
 		break;
+	case OPT_RESOLVE:
+		if ((e = util_parse_secs(arg, 1000, CLI_SECS_MAX_MS,
+		    &cfg->resolve_ms)) != UTIL_OK)
+			bad_value(what, arg, e, "1-86400");
+		break;
 	case 'm':
 	case 's':
 	case OPT_PERSOURCE:

@@ -53,6 +53,7 @@ struct config {
 	int64_t		 drain_ms;	/* SIGTERM: then end open pairs; 0: never */
 	int64_t		 pair_max_ms;	/* a pair's longest life; 0: no limit */
 	int64_t		 idle_ms;	/* nothing moves: end the pair; 0: never */
+	int64_t		 resolve_ms;	/* --resolve-every; 0: only on SIGHUP */
 	uint64_t	 pair_max_bytes; /* a pair's most bytes; 0: no limit */
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */

@@ -58,6 +58,9 @@ const char cli_usage_text[] =
 "                              default each is locked down: seccomp)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
+"      --resolve-every=SECS    resolve the destination again that often and\n"
+"                              replace idle children when it changed\n"
+"                              (default: only on SIGHUP)\n"
 "      --send-proxy=v1|v2      send the destination a PROXY protocol header\n"
 "                              with the client's address first\n"
 "      --source=ADDR           connect to the destination from ADDR (an IPv4\n"
@@ -100,6 +103,7 @@ const struct option cli_longopts[] = {
 	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
+	{ "resolve-every",	required_argument,	NULL, OPT_RESOLVE },
 	{ "send-proxy",		required_argument,	NULL, OPT_SENDPROXY },
 	{ "source",		required_argument,	NULL, OPT_SOURCE },
 	{ "spare",		required_argument,	NULL, 's' },

@@ -27,6 +27,7 @@
 #define OPT_ACCPROXY	273
 #define OPT_PROXYFROM	274
 #define OPT_SOURCE	275
+#define OPT_RESOLVE	276
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -50,6 +50,8 @@ struct pool {
 	struct policy	 policy;	/* how many */
 	struct report	 report;	/* what systemd was told */
 	struct child_ctx tmpl;		/* what every child gets, but its slot */
+	int64_t		 resolve_at;	/* --resolve-every: next; -1: off */
+	int		 resolve_failed; /* the last timed one failed */
 };
 
 /*
@@ -152,21 +154,24 @@ stop(struct pool *p, int sig)
  * replacing them wait.
  */
 static void
-reload(struct pool *p, int64_t now)
+reload(struct pool *p, int64_t now, int timed)
 {
 	struct dest nd;
 	unsigned old_idle = p->slots.count[SLOT_IDLE];
 	int rc, changed = 0;
 
-	if (p->stop == POLICY_RUNNING)
+	if (p->stop == POLICY_RUNNING && !timed)
 		notify("RELOADING=1");
 	rc = dest_resolve(p->cfg->dest_host, p->cfg->dest_port, &nd);
-	if (p->stop == POLICY_RUNNING)
+	if (p->stop == POLICY_RUNNING && !timed)
 		report_tell(&p->report, "READY=1\n", &p->slots, 0, now);
 	if (rc == 0 && (changed = !dest_equal(&nd, &pool_dest)))
 		pool_dest = nd;
-	report_reload(p->cfg, &pool_dest, rc, changed);
-	if (rc != 0)
+	/* A timed one speaks when the answer changed, or first failed. */
+	if (!timed || changed || (rc != 0 && !p->resolve_failed))
+		report_reload(p->cfg, &pool_dest, rc, changed);
+	p->resolve_failed = timed && rc != 0;
+	if (rc != 0 || (timed && !changed))
 		return;
 	p->slots.gen++;
 	if (p->stop != POLICY_RUNNING)
@@ -193,7 +198,7 @@ on_signals(struct pool *p, unsigned mask, int64_t now)
 	if (mask & SIGBIT(SIGINT))
 		stop(p, SIGINT);
 	if (mask & SIGBIT(SIGHUP))
-		reload(p, now);
+		reload(p, now, 0);
 	if (mask & SIGBIT(SIGUSR1))
 		report_counts(&p->slots);
 }
@@ -262,13 +267,20 @@ static int
 master_loop(void *arg)
 {
 	struct pool *p = arg;
-	int64_t now, t[3];
+	int64_t now, t[4];
 
 	t[0] = adjust(p, now = util_now_ms());
 	report_tell(&p->report, "READY=1\n", &p->slots, 0, now);
 	for (;;) {
 		slots_check(&p->slots);
-		t[0] = adjust(p, now = util_now_ms());
+		now = util_now_ms();
+		if (p->resolve_at != -1 && now >= p->resolve_at &&
+		    p->stop == POLICY_RUNNING) {
+			reload(p, now, 1);
+			p->resolve_at = (now = util_now_ms()) +
+			    p->cfg->resolve_ms;
+		}
+		t[0] = adjust(p, now);
 		p->report.waiting = p->policy.at_limit &&
 		    p->stop == POLICY_RUNNING ?
 		    report_waiting(p->lfds, p->nlfd) : -1;
@@ -278,7 +290,8 @@ master_loop(void *arg)
 			break;
 		t[1] = slots_wake(&p->slots);
 		t[2] = report_wake(&p->report);
-		if (wait_events(p, earliest(t, 3)) == -1) {
+		t[3] = p->stop == POLICY_RUNNING ? p->resolve_at : -1;
+		if (wait_events(p, earliest(t, 4)) == -1) {
 			p->exitcode = 1;
 			break;
 		}
@@ -322,6 +335,8 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 	p->lfds = lfds;
 	p->nlfd = nlfd;
 	p->report.waiting = p->report.sent_waiting = -1;
+	p->resolve_at = cfg->resolve_ms > 0 ? util_now_ms() + cfg->resolve_ms :
+	    -1;
 	p->tmpl.cfg = cfg;
 	p->tmpl.dest = &pool_dest;
 	p->tmpl.lfds = lfds;

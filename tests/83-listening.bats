@@ -4,7 +4,8 @@
 # brackets), every one of them served by the same pool; too many, or one
 # that cannot be had, is one line and nothing listens.  --source sets the
 # local address of upstream connections; destination addresses of the
-# other family are skipped.
+# other family are skipped.  --resolve-every re-resolves the destination
+# on a timer and speaks only when the answer changed.
 
 load lib/common
 
@@ -67,4 +68,38 @@ load lib/common
 @test "--source: not an address is a usage error" {
 	cli --source example.org 127.0.0.1 80 8080
 	usage_error "invalid --source value 'example.org': not an IPv4 or IPv6 address"
+}
+
+@test "--resolve-every 1: a changed answer replaces the destination within seconds; an unchanged one is silent" {
+	local hosts=$BATS_TEST_TMPDIR/hosts wrap=$BATS_TEST_TMPDIR/wrap
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
+	command -v unshare >/dev/null || skip "no unshare(1)"
+	start_echod
+	# The proxy sees $hosts as /etc/hosts, in a mount namespace of its own.
+	printf '127.0.0.1 he.test\n' >"$hosts"
+	cat >"$wrap" <<-EOF2
+	#!/bin/sh
+	exec unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \
+	    "$hosts" "$TCPPROXY" "\$@"
+	EOF2
+	chmod +x "$wrap"
+	TCPPROXY=$wrap start_proxy -s 2 --resolve-every 1 he.test "$SERVER_PORT"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"first"
+	assert_output "first"
+	sleep 2.5	# two timed resolutions, same answer: nothing logged
+	run grep -c 'reload: ' "$PROXY_LOG"
+	assert_output 0
+	printf '127.0.0.7 he.test\n' >"$hosts"
+	wait_until -t 5 grep -q ": reload: he.test now resolves to 127\.0\.0\.7:$SERVER_PORT\$" "$PROXY_LOG"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"second"
+	wait_until -t 5 pair_count_is 2
+	run pair_lines
+	assert_line --index 1 --regexp "upstream=127\.0\.0\.7:$SERVER_PORT .* reason=refused detail=ECONNREFUSED\$"
+	run grep -c 'reload: ' "$PROXY_LOG"
+	assert_output 1
+}
+
+@test "--resolve-every: bad values are usage errors" {
+	cli --resolve-every 0.5 127.0.0.1 80 8080
+	usage_error "invalid --resolve-every value '0.5': out of range (1-86400)"
 }
