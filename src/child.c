@@ -173,8 +173,11 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 
 	why = proxyhdr_recv(cfd, since + PROXYHDR_TIMEOUT_MS, sig_waitmask(),
 	    &h, &err);
-	if (why == END_SIGNAL && !(sig_take() & PAIR_SIGNALS))
-		why = END_BAD_HEADER;	/* nothing else wakes a child here */
+	/* Only the pair's signals are caught here; anything else is a bug. */
+	if (why == END_SIGNAL && !(sig_take() & PAIR_SIGNALS)) {
+		why = END_BAD_HEADER;
+		err = EINTR;
+	}
 	if (why == END_BAD_HEADER && err == EPROTO) {
 		netio_fmtaddr((struct sockaddr *)&c->addr, c->addrlen, peer,
 		    sizeof(peer));

@@ -280,6 +280,7 @@ send_header(const struct config *cfg, struct pair *p,
 	const struct sockaddr *dst = (const struct sockaddr *)&c->local;
 	socklen_t len = sizeof(local);
 	int64_t deadline = util_now_ms() + cfg->connect_ms;
+	int err;
 
 	if (c->locallen == 0) {
 		if (getsockname(p->fd[RELAY_CLIENT], (struct sockaddr *)&local,
@@ -291,11 +292,11 @@ send_header(const struct config *cfg, struct pair *p,
 	    (const struct sockaddr *)&c->addr, dst, deadline,
 	    sig_waitmask()) == 0)
 		return 0;
-	if (errno == EINTR && (sig_take() & PAIR_SIGNALS))
+	err = errno;
+	if (err == EINTR && (sig_take() & PAIR_SIGNALS))
 		relay_end(&p->relay, END_SIGNAL, 0);
 	else
-		relay_end_side(&p->relay, END_RESET, RELAY_UPSTREAM,
-		    errno == EINTR ? ETIMEDOUT : errno);
+		relay_end_side(&p->relay, END_RESET, RELAY_UPSTREAM, err);
 	return -1;
 }
 

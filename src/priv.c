@@ -1,9 +1,9 @@
 /*
  * priv.c: changing the root and dropping privileges, before the first
  * fork and before the first client, once the listening sockets, the log
- * and the destination are set up.  Runs in the first process only, so problems end it with one
- * line (err(3)).  Calls util to parse numbers, log to sanitise names and
- * to warn.
+ * and the destination are set up.  Runs in the first process only, so
+ * problems end it with one line (err(3)).  Calls util to parse numbers,
+ * log to sanitise names and to warn.
  */
 #include <sys/types.h>
 

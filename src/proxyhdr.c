@@ -4,9 +4,9 @@
  * reading a byte at a time: peek, and consume only bytes the parser has
  * said are header (all of them while it wants more, so that the next
  * wait sleeps until new bytes come; just the rest of the header once it is
- * known), then read and drop a v2 header's TLVs.  Sending writes the header to a fresh connection, whose send
- * buffer is empty, so it nearly always goes in one write.  Owns nothing.
- * Calls proxyproto and netio.
+ * known), then read and drop a v2 header's TLVs.  Sending writes the
+ * header to a fresh connection, whose send buffer is empty, so it nearly
+ * always goes in one write.  Owns nothing.  Calls proxyproto and netio.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -5,10 +5,12 @@
  * send it: the verdict on a prefix must never contradict the verdict on
  * the whole (once a prefix is a whole header or broken, so is every
  * longer input, with the same length), PP_DECIDE bytes always decide, a
- * v1 header is never longer than the input, and an accepted header with addresses survives being built again
- * and parsed back, both versions.  Any mismatch is an abort().  Byte 0 of
- * the input, when it is 'A', turns the rest into a valid v2 or v1 prefix
- * first, so that the deeper paths are reached quickly.
+ * v1 header is never longer than the input, and an accepted header's
+ * addresses survive being built again and parsed back, both versions (an
+ * IPv4-mapped one as IPv4; a pair of mixed families as no address).  Any
+ * mismatch is an abort().  Byte 0 of the input, when it is 'A' or 'B',
+ * starts the rest with the v2 signature or "PROXY ", so that the deeper
+ * paths are reached quickly.
  * Calls proxyproto.c only.
  */
 #include <netinet/in.h>
