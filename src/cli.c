@@ -9,7 +9,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <err.h>
 #include <getopt.h>
@@ -131,33 +130,31 @@ acl_option(int c, const char *arg, struct config *cfg)
 		    why);
 }
 
-/* --source=ADDR: a numeric address, IPv6 with or without brackets. */
+/*
+ * --source=ADDR: a numeric address, IPv6 with or without brackets, as
+ * --allow reads one, but no network.
+ */
 static void
 source_option(const char *arg, struct config *cfg)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->source;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->source;
-	char host[INET6_ADDRSTRLEN + 2];
-	size_t len = strlen(arg);
+	struct acl_rule r;
+	const char *why;
 
-	memset(&cfg->source, 0, sizeof(cfg->source));
-	if (len > 2 && len < sizeof(host) && arg[0] == '[' &&
-	    arg[len - 1] == ']') {
-		memcpy(host, arg + 1, len - 2);
-		host[len - 2] = '\0';
-	} else if (len < sizeof(host))
-		memcpy(host, arg, len + 1);
-	else
-		host[0] = '\0';
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		cfg->sourcelen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		cfg->sourcelen = sizeof(*s6);
-	} else
+	if (strchr(arg, '/') != NULL || acl_parse(arg, &r, &why) == -1)
 		cli_usage_error("invalid --source value '%s': not an IPv4 or "
 		    "IPv6 address", arg);
+	memset(&cfg->source, 0, sizeof(cfg->source));
+	if (r.family == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, r.net, sizeof(sin->sin_addr));
+		cfg->sourcelen = sizeof(*sin);
+	} else {
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, r.net, sizeof(s6->sin6_addr));
+		cfg->sourcelen = sizeof(*s6);
+	}
 }
 
 /* --send-proxy=v1|v2. */
