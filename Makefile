@@ -26,7 +26,7 @@ SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
 	src/relay.c src/relay_io.c src/sandbox.c src/proxyproto.c src/proxyhdr.c \
-	src/netio.c \
+	src/upstream.c src/netio.c \
 	src/netio_addr.c src/log.c \
 	src/util.c \
 	src/scoreboard.c src/status.c src/notify.c src/title.c
@@ -64,7 +64,7 @@ progs: $(PROGS)
 # C unit tests of the pure decision code: no sockets, no clock.
 UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test \
 	tests/unit/acl_test tests/unit/srclim_test tests/unit/sandbox_test \
-	tests/unit/proxyproto_test
+	tests/unit/proxyproto_test tests/unit/dest_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -95,6 +95,9 @@ tests/unit/proxyproto_test: tests/unit/proxyproto_test.c src/proxyproto.c \
 	    src/proxyproto.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/proxyproto_test.c \
 		src/proxyproto.c
+
+tests/unit/dest_test: tests/unit/dest_test.c src/dest.c src/dest.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/dest_test.c src/dest.c
 
 unit-bins: $(UNITS_C)
 

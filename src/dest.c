@@ -1,8 +1,9 @@
 /*
  * dest.c: resolve the destination into a fixed array of addresses that
  * children inherit across fork().  Children never resolve: getaddrinfo()
- * can block far beyond any timeout of ours.  Owns no state; calls
- * nothing of the project.
+ * can block far beyond any timeout of ours.  Also the order in which a
+ * child tries them (dest_order(), pure).  Owns no state; calls nothing of
+ * the project.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -63,4 +64,29 @@ dest_equal(const struct dest *a, const struct dest *b)
 		    memcmp(&a->addr[i].ss, &b->addr[i].ss, a->addr[i].len) != 0)
 			return 0;
 	return 1;
+}
+
+/*
+ * dest_order: the first family first, then the families in turn.
+ */
+int
+dest_order(const struct dest *d, int family, int order[DEST_MAX])
+{
+	int first[DEST_MAX], other[DEST_MAX], nf = 0, no = 0, n = 0, i;
+
+	for (i = 0; i < d->n; i++) {
+		if (family != AF_UNSPEC && d->addr[i].ss.ss_family != family)
+			continue;
+		if (d->addr[i].ss.ss_family == d->addr[0].ss.ss_family)
+			first[nf++] = i;
+		else
+			other[no++] = i;
+	}
+	for (i = 0; i < nf || i < no; i++) {
+		if (i < nf)
+			order[n++] = first[i];
+		if (i < no)
+			order[n++] = other[i];
+	}
+	return n;
 }

@@ -29,4 +29,13 @@ const char	*dest_strerror(int);
 /* 1 if a and b hold the same addresses in the same order. */
 int		dest_equal(const struct dest *a, const struct dest *b);
 
+/*
+ * The addresses of d in the order to try them (RFC 8305), as indexes into
+ * order[]: the first address's family first, then the families in turn,
+ * each in d's order; only family's unless it is AF_UNSPEC.  How many.
+ * Pure.
+ */
+int		dest_order(const struct dest *d, int family,
+		    int order[DEST_MAX]);
+
 #endif /* TCPPROXY_DEST_H */

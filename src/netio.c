@@ -268,15 +268,16 @@ netio_wait(int fd, int out, int64_t deadline, const sigset_t *waitmask)
 	}
 }
 
-/* Wait until fd is writable (connected or failed), a signal or deadline. */
-static int
-connect_wait(int fd, int64_t deadline, const sigset_t *waitmask)
+/*
+ * netio_connect_done: the outcome of a connect in progress on fd, once
+ * select() says it is writable.
+ */
+int
+netio_connect_done(int fd)
 {
-	int soerr, rc;
+	int soerr;
 	socklen_t len = sizeof(soerr);
 
-	if ((rc = netio_wait(fd, 1, deadline, waitmask)) != NETIO_OK)
-		return rc;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
 		return NETIO_BUG;
 	if (soerr != 0) {
@@ -304,15 +305,14 @@ bind_source(int fd, const struct sockaddr *src, socklen_t srclen)
 }
 
 /*
- * netio_connect: connect a new non-blocking, close-on-exec socket to sa
- * before deadline.  OK with *fdp set; otherwise the socket is closed and
- * errno says why (ETIMEDOUT at the deadline, EMFILE for a descriptor that
- * select() cannot watch).
+ * netio_connect_start: a new non-blocking, close-on-exec socket, bound to
+ * src if srclen is not 0, connecting to sa.  OK (connected) or AGAIN (in
+ * progress) with *fdp set; otherwise the socket is closed and errno says
+ * why (EMFILE for a descriptor that select() cannot watch).
  */
 int
-netio_connect(const struct sockaddr *sa, socklen_t salen,
-    const struct sockaddr *src, socklen_t srclen, int64_t deadline,
-    const sigset_t *waitmask, int *fdp)
+netio_connect_start(const struct sockaddr *sa, socklen_t salen,
+    const struct sockaddr *src, socklen_t srclen, int *fdp)
 {
 	int fd, rc;
 
@@ -329,13 +329,13 @@ netio_connect(const struct sockaddr *sa, socklen_t salen,
 	if (connect(fd, sa, salen) == 0)
 		rc = NETIO_OK;
 	else if (errno == EINPROGRESS || errno == EINTR)
-		rc = connect_wait(fd, deadline, waitmask);
+		rc = NETIO_AGAIN;
 	else
 		rc = NETIO_GONE;	/* errno names the reason */
-	if (rc != NETIO_OK)
+	if (rc == NETIO_GONE)
 		goto fail;
 	*fdp = fd;
-	return NETIO_OK;
+	return rc;
 
 fail:
 	netio_close(fd);

@@ -64,13 +64,13 @@ int	netio_wait(int fd, int out, int64_t deadline,
 	    const sigset_t *waitmask);
 
 /*
- * Connect a new non-blocking socket to sa, from src if srclen is not 0,
- * before deadline (ms, monotonic), waiting in pselect() with waitmask: OK
- * with *fdp set, GONE with errno (ETIMEDOUT at the deadline), WAKE when a
- * signal came, or BUG.
+ * Start connecting a new non-blocking socket to sa, from src if srclen is
+ * not 0: OK (connected at once) or AGAIN (in progress) with *fdp set, or
+ * GONE with errno and no socket.  Once select() finds it writable,
+ * netio_connect_done() says OK, or GONE with errno.
  */
-int	netio_connect(const struct sockaddr *, socklen_t,
-	    const struct sockaddr *src, socklen_t srclen, int64_t deadline,
-	    const sigset_t *waitmask, int *fdp);
+int	netio_connect_start(const struct sockaddr *, socklen_t,
+	    const struct sockaddr *src, socklen_t srclen, int *fdp);
+int	netio_connect_done(int fd);
 
 #endif /* TCPPROXY_NETIO_H */

@@ -5,8 +5,8 @@
  * the status the master reads.  Owns the two connected sockets, the
  * child's title and its scoreboard slot; never resolves names (the master
  * did).  Sends the destination a PROXY header first if asked.  Locks
- * itself down (sandbox) once it relays.  Calls relay_io, relay, end,
- * proxyhdr, sandbox, netio, scoreboard, title, sig, log and util.
+ * itself down (sandbox) once it relays.  Calls upstream, relay_io, relay,
+ * end, proxyhdr, sandbox, netio, scoreboard, title, sig, log and util.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,6 +23,7 @@
 #include "sandbox.h"
 #include "sig.h"
 #include "title.h"
+#include "upstream.h"
 #include "util.h"
 #include "pair.h"
 
@@ -38,6 +39,7 @@ struct pair {
 	uint64_t	 shown;		/* bytes the scoreboard has */
 	int		 draining;	/* title and scoreboard say so */
 	const struct config *cfg;
+	const struct dest *dest;	/* while connecting */
 	struct relay	 relay;		/* its end: why the pair ended */
 };
 
@@ -151,58 +153,68 @@ connect_reason(int err)
 	return END_UNREACHABLE;
 }
 
+/* upstream_connect()'s news: the address tried now names the upstream. */
+static void
+trying(void *arg, int idx)
+{
+	struct pair *p = arg;
+	const struct dest_addr *a = &p->dest->addr[idx];
+
+	netio_fmtaddr((const struct sockaddr *)&a->ss, a->len, p->upstream,
+	    sizeof(p->upstream));
+}
+
+static void
+failed(void *arg, int idx, int err)
+{
+	struct pair *p = arg;
+	const struct dest_addr *a = &p->dest->addr[idx];
+	char name[NETIO_ADDRSTRLEN];
+
+	netio_fmtaddr((const struct sockaddr *)&a->ss, a->len, name,
+	    sizeof(name));
+	log_msg(LOGL_DEBUG, "connect to %s: %s", name, strerror(err));
+}
+
 /*
- * Try each destination address in order, each with its own deadline.
- * Returns 0 with p->fd[RELAY_UPSTREAM] connected, or -1 with the reason
- * recorded in p->relay.
+ * Connect to the destination (upstream.c races its addresses).  Returns 0
+ * with p->fd[RELAY_UPSTREAM] connected, or -1 with the reason recorded in
+ * p->relay.
  */
 static int
 connect_upstream(const struct config *cfg, const struct dest *dest,
     struct pair *p)
 {
-	const struct dest_addr *a;
-	int64_t deadline, end_at;
-	int i, rc, err = EHOSTUNREACH;
+	struct upstream u;
 
+	memset(&u, 0, sizeof(u));
+	u.dest = dest;
+	u.src = (const struct sockaddr *)&cfg->source;
+	u.srclen = cfg->sourcelen;
+	u.connect_ms = cfg->connect_ms;
 	/* --pair-max-seconds counts from the client's arrival, connect too. */
-	end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
-	for (i = 0; i < dest->n; i++) {
-		a = &dest->addr[i];
-		/* --source decides the family. */
-		if (cfg->sourcelen > 0 &&
-		    a->ss.ss_family != cfg->source.ss_family) {
-			err = EAFNOSUPPORT;
-			continue;
-		}
-		netio_fmtaddr((const struct sockaddr *)&a->ss, a->len,
-		    p->upstream, sizeof(p->upstream));
-		deadline = util_now_ms() + cfg->connect_ms;
-		if (end_at != 0 && end_at < deadline)
-			deadline = end_at;
-		rc = netio_connect((const struct sockaddr *)&a->ss, a->len,
-		    (const struct sockaddr *)&cfg->source, cfg->sourcelen,
-		    deadline, sig_waitmask(), &p->fd[RELAY_UPSTREAM]);
-		if (rc == NETIO_OK)
-			return 0;
-		if (end_at != 0 && util_now_ms() >= end_at) {
-			relay_end(&p->relay, END_MAXTIME, 0);
-			return -1;
-		}
-		if (rc == NETIO_WAKE && (sig_take() & PAIR_SIGNALS)) {
-			relay_end(&p->relay, END_SIGNAL, 0);
-			return -1;
-		}
-		if (rc == NETIO_WAKE) {
-			i--;		/* another signal: try it again */
-			continue;
-		}
-		err = errno;
-		log_msg(LOGL_DEBUG, "connect to %s: %s", p->upstream,
-		    strerror(err));
-		if (rc == NETIO_BUG || netio_resource_err(err))
-			break;
+	u.end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
+	u.waitmask = sig_waitmask();
+	u.signals = PAIR_SIGNALS;
+	u.trying = trying;
+	u.failed = failed;
+	u.arg = p;
+	p->dest = dest;
+	switch (upstream_connect(&u)) {
+	case UPSTREAM_OK:
+		p->fd[RELAY_UPSTREAM] = u.fd;
+		trying(p, u.idx);
+		return 0;
+	case UPSTREAM_SIGNAL:
+		relay_end(&p->relay, END_SIGNAL, 0);
+		break;
+	case UPSTREAM_MAXTIME:
+		relay_end(&p->relay, END_MAXTIME, 0);
+		break;
+	case UPSTREAM_FAILED:
+		relay_end(&p->relay, connect_reason(u.err), u.err);
+		break;
 	}
-	relay_end(&p->relay, connect_reason(err), err);
 	return -1;
 }
 

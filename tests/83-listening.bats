@@ -9,6 +9,22 @@
 
 load lib/common
 
+# hosts_wrapper FILE: the path of a script that runs the proxy with FILE
+# as its /etc/hosts, in a mount namespace of its own (skips when that
+# cannot be had).
+hosts_wrapper() {
+	local wrap=$BATS_TEST_TMPDIR/wrap
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
+	command -v unshare >/dev/null || skip "no unshare(1)"
+	cat >"$wrap" <<-EOF
+	#!/bin/sh
+	exec unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \
+	    "$1" "$TCPPROXY" "\$@"
+	EOF
+	chmod +x "$wrap"
+	echo "$wrap"
+}
+
 @test "-l twice, IPv4 and bracketed IPv6: one socket each, both served by one pool" {
 	local port
 	start_echod
@@ -71,18 +87,10 @@ load lib/common
 }
 
 @test "--resolve-every 1: a changed answer replaces the destination within seconds; an unchanged one is silent" {
-	local hosts=$BATS_TEST_TMPDIR/hosts wrap=$BATS_TEST_TMPDIR/wrap
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a mount namespace"
-	command -v unshare >/dev/null || skip "no unshare(1)"
+	local hosts=$BATS_TEST_TMPDIR/hosts wrap
 	start_echod
-	# The proxy sees $hosts as /etc/hosts, in a mount namespace of its own.
 	printf '127.0.0.1 he.test\n' >"$hosts"
-	cat >"$wrap" <<-EOF2
-	#!/bin/sh
-	exec unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' \
-	    "$hosts" "$TCPPROXY" "\$@"
-	EOF2
-	chmod +x "$wrap"
+	wrap=$(hosts_wrapper "$hosts")
 	TCPPROXY=$wrap start_proxy -s 2 --resolve-every 1 he.test "$SERVER_PORT"
 	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"first"
 	assert_output "first"
@@ -102,4 +110,21 @@ load lib/common
 @test "--resolve-every: bad values are usage errors" {
 	cli --resolve-every 0.5 127.0.0.1 80 8080
 	usage_error "invalid --resolve-every value '0.5': out of range (1-86400)"
+}
+
+@test "Happy Eyeballs: a first address that drops SYNs does not hold the client for --connect-timeout" {
+	local hosts=$BATS_TEST_TMPDIR/hosts wrap
+	# ::1 comes first and never answers; 127.0.0.1, the same port, does
+	start_badpeer fullqueue6
+	start_echod -p "$BAD_PORT"
+	printf '::1 he.test\n127.0.0.1 he.test\n' >"$hosts"
+	wrap=$(hosts_wrapper "$hosts")
+	TCPPROXY=$wrap start_proxy -s 2 -c 10 he.test "$BAD_PORT"
+	grep -qF "([::1]:$BAD_PORT 127.0.0.1:$BAD_PORT)" "$PROXY_LOG"
+	# one address after the other would take the whole 10 s
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"raced"
+	assert_output "raced"
+	wait_until -t 5 pair_count_is 1
+	run pair_lines
+	assert_output --regexp "upstream=127\.0\.0\.1:$BAD_PORT up=6 down=6 duration=[0-4]\.[0-9]{3}s reason=eof\$"
 }

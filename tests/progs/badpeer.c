@@ -22,6 +22,7 @@
  *   fullqueue    listen with a backlog of 0 and fill the accept queue with
  *                a connection of its own, never accepting: the kernel drops
  *                every further SYN, so a connect to it times out
+ *   fullqueue6   the same on ::1
  *
  * client: connect to 127.0.0.1:PORT, print "port N" (its own port), then
  *   rst          send "hello\n", wait until it came back, reset; exit 0 if
@@ -60,11 +61,11 @@
 #define BYE		"bye\n"
 
 enum mode { M_ECHO_HOLD, M_BYE_ON_EOF, M_RST_ON_DATA, M_RST_ON_EOF,
-	M_NOREAD, M_FLOOD, M_FULLQUEUE, M_NMODES };
+	M_NOREAD, M_FLOOD, M_FULLQUEUE, M_FULLQUEUE6, M_NMODES };
 
 static const char *const mode_name[M_NMODES] = {
 	"echo-hold", "bye-on-eof", "rst-on-data", "rst-on-eof", "noread",
-	"flood", "fullqueue"
+	"flood", "fullqueue", "fullqueue6"
 };
 
 struct conn {
@@ -129,17 +130,34 @@ reset(int fd)
 	(void)close(fd);
 }
 
-static int
-listen_on(int backlog)
+/* The loopback address of family (AF_INET, AF_INET6) and port. */
+static socklen_t
+loopback_of(int family, struct sockaddr_storage *ss, unsigned port)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	if (family == AF_INET) {
+		loopback((struct sockaddr_in *)ss, port);
+		return sizeof(struct sockaddr_in);
+	}
+	memset(s6, 0, sizeof(*s6));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr = in6addr_loopback;
+	s6->sin6_port = htons((unsigned short)port);
+	return sizeof(*s6);
+}
+
+static int
+listen_on(int family, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback_of(family, &ss, 0);
 	int fd;
 
-	loopback(&sin, 0);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		die("socket");
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, backlog) == -1)
 		die("listen");
 	return fd;
@@ -154,16 +172,17 @@ announce(int lfd)
 
 /* fullqueue: one connection of our own sits in the queue, never taken. */
 static void __attribute__((noreturn))
-fullqueue(void)
+fullqueue(int family)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int lfd, cfd;
 
-	lfd = listen_on(0);
-	loopback(&sin, local_port(lfd));
-	if ((cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	lfd = listen_on(family, 0);
+	len = loopback_of(family, &ss, local_port(lfd));
+	if ((cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		die("socket");
-	if (connect(cfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+	if (connect(cfd, (struct sockaddr *)&ss, len) == -1)
 		die("connect");
 	announce(lfd);
 	for (;;)
@@ -302,9 +321,9 @@ server(const char *name)
 	if (i == M_NMODES)
 		usage();
 	mode = (enum mode)i;
-	if (mode == M_FULLQUEUE)
-		fullqueue();
-	lfd = listen_on(128);
+	if (mode == M_FULLQUEUE || mode == M_FULLQUEUE6)
+		fullqueue(mode == M_FULLQUEUE ? AF_INET : AF_INET6);
+	lfd = listen_on(AF_INET, 128);
 	for (i = 0; i < MAXCONN; i++)
 		conns[i].fd = -1;
 	announce(lfd);
