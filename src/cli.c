@@ -295,6 +295,8 @@ flag_option(int c, const char *arg, struct config *cfg)
 	case OPT_NOSANDBOX:
 	case OPT_SYSLOG:
 	case OPT_ACCPROXY:
+	case OPT_REUSEPORT:
+		cfg->reuseport = c == OPT_REUSEPORT ? 1 : cfg->reuseport;
 		cfg->splice = c == OPT_NOSPLICE ? 0 : cfg->splice;
 		cfg->sandbox = c == OPT_NOSANDBOX ? 0 : cfg->sandbox;
 		cfg->syslog = c == OPT_SYSLOG ? 1 : cfg->syslog;

@@ -60,6 +60,7 @@ struct config {
 	int		 splice;	/* Linux: relay through pipes */
 	int		 sandbox;	/* lock each relaying child down */
 	int		 syslog;	/* log to syslog, not stderr */
+	int		 reuseport;	/* SO_REUSEPORT on our listeners */
 	enum cli_mode	 mode;
 	int		 status;	/* --status: print the scoreboard */
 	long		 status_pid;	/* --status=PID, or 0 */

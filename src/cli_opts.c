@@ -58,6 +58,9 @@ const char cli_usage_text[] =
 "                              default each is locked down: seccomp)\n"
 "      --no-splice             copy data through user space instead of\n"
 "                              splice(2) (splice is Linux only)\n"
+"      --reuseport             SO_REUSEPORT on the listening sockets, so that a\n"
+"                              new tcpproxy can take the port over from a\n"
+"                              draining one (see tcpproxy(1))\n"
 "      --resolve-every=SECS    resolve the destination again that often and\n"
 "                              replace idle children when it changed\n"
 "                              (default: only on SIGHUP)\n"
@@ -104,6 +107,7 @@ const struct option cli_longopts[] = {
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
 	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
 	{ "resolve-every",	required_argument,	NULL, OPT_RESOLVE },
+	{ "reuseport",		no_argument,		NULL, OPT_REUSEPORT },
 	{ "send-proxy",		required_argument,	NULL, OPT_SENDPROXY },
 	{ "source",		required_argument,	NULL, OPT_SOURCE },
 	{ "spare",		required_argument,	NULL, 's' },

@@ -28,6 +28,7 @@
 #define OPT_PROXYFROM	274
 #define OPT_SOURCE	275
 #define OPT_RESOLVE	276
+#define OPT_REUSEPORT	277
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

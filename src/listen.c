@@ -20,6 +20,9 @@
 #include "netio.h"
 #include "listen.h"
 
+/* --reuseport, for every socket this file opens. */
+static int reuseport;
+
 /* One listening socket on sa; v6only for IPv6 unless dual stack wanted. */
 static int
 open_one(const struct sockaddr *sa, socklen_t len, int v6only)
@@ -33,6 +36,12 @@ open_one(const struct sockaddr *sa, socklen_t len, int v6only)
 	/* A restarted proxy must not wait for old TIME_WAIT pairs. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		goto fail_fd;
+#ifdef SO_REUSEPORT
+	/* Another tcpproxy may listen here too, as this one drains. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1)
+		goto fail_fd;
+#endif
 	if (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1)
 		goto fail_fd;
@@ -145,10 +154,17 @@ open_addr(const char *addr, const char *port, int fds[LISTEN_MAX], int n)
  */
 int
 listen_open(const char *const *addrs, int naddr, const char *port,
-    int fds[LISTEN_MAX])
+    int reuse, int fds[LISTEN_MAX])
 {
 	int i, n = 0, m;
 
+#ifndef SO_REUSEPORT
+	if (reuse) {
+		warnx("--reuseport: no SO_REUSEPORT on this system");
+		return -1;
+	}
+#endif
+	reuseport = reuse;
 	if (naddr == 0)
 		return open_any(port, fds);
 	for (i = 0; i < naddr; i++) {

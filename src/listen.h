@@ -15,9 +15,9 @@
  * dual-stack IPv6 socket, or IPv4 where the host has no IPv6).  Fills fds
  * with blocking, close-on-exec listening sockets and returns how many, or
  * prints one line naming the address and the reason and returns -1 with
- * none open.
+ * none open.  With reuseport, SO_REUSEPORT on each.
  */
 int	listen_open(const char *const *addrs, int naddr, const char *port,
-	    int fds[LISTEN_MAX]);
+	    int reuseport, int fds[LISTEN_MAX]);
 
 #endif /* TCPPROXY_LISTEN_H */

@@ -78,7 +78,7 @@ main(int argc, char **argv)
 		    dest_strerror(rc));
 	}
 	if (act.kind == ACT_NONE && (nlfd = listen_open(cfg.listen_addr,
-	    cfg.nlisten_addr, cfg.listen_port, lfds)) == -1)
+	    cfg.nlisten_addr, cfg.listen_port, cfg.reuseport, lfds)) == -1)
 		exit(1);
 	switch (act.kind) {
 	case ACT_CONNECTED:

@@ -128,3 +128,65 @@ hosts_wrapper() {
 	run pair_lines
 	assert_output --regexp "upstream=127\.0\.0\.1:$BAD_PORT up=6 down=6 duration=[0-4]\.[0-9]{3}s reason=eof\$"
 }
+
+# ---- --reuseport: a zero-downtime upgrade ----
+
+# in_ns CMD...: CMD in this test's network namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+teardown() {
+	local rc=0
+	common_teardown || rc=1
+	if [ -n "${NS:-}" ]; then
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$NS" 2>/dev/null || true
+	fi
+	return "$rc"
+}
+
+@test "--reuseport: a new tcpproxy takes the port over under load, the old one drains; no client is refused or reset" {
+	local a b alog=$BATS_TEST_TMPDIR/a.log blog=$BATS_TEST_TMPDIR/b.log
+	local out=$BATS_TEST_TMPDIR/churn
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	NS=tcpproxy-rp-$$-$RANDOM
+	ip netns add "$NS" || skip "cannot make a network namespace"
+	in_ns ip link set lo up
+	# The queue of a listener that closes moves to the other one
+	# (net.ipv4.tcp_migrate_req, per namespace); see tcpproxy(1).
+	in_ns sysctl -qw net.ipv4.tcp_migrate_req=1
+	spawn ip netns exec "$NS" "$PROGS/echod" -p 7000 >/dev/null </dev/null
+	TEST_PIDS+=("$!")
+	# few children: clients queue in the old listener at the switch
+	spawn ip netns exec "$NS" "$TCPPROXY" -s 2 -m 16 --reuseport \
+	    -l 127.0.0.1 127.0.0.1 7000 7001 2>"$alog" </dev/null
+	a=$!
+	wait_until -t 10 grep -q 'listening on' "$alog"
+	spawn ip netns exec "$NS" "$PROGS/churn" -c 64 -d 6 -s 64 7001 \
+	    >"$out" </dev/null
+	TEST_PIDS+=("$!")
+	sleep 2
+	spawn ip netns exec "$NS" "$TCPPROXY" -s 2 -m 16 --reuseport \
+	    -l 127.0.0.1 127.0.0.1 7000 7001 2>"$blog" </dev/null
+	b=$!
+	PROXY_PID=$b
+	PROXY_LOG=$blog
+	wait_until -t 10 grep -q 'listening on' "$blog"
+	sleep 1
+	kill -TERM "$a"
+	wait "$a"
+	wait_until -t 15 grep -q '^total ' "$out"
+	run tail -n 1 "$out"
+	assert_output --regexp '^total ok=[0-9]+ refused=0 dropped=0 fail=0$'
+	# both served: the old one before the switch, the new one after
+	grep -q 'stopped; [1-9][0-9]* pairs served, 0 failed' "$alog"
+	[ "$(grep -c ' pair client=' "$blog")" -gt 0 ] ||
+	    [ "$(in_ns "$TCPPROXY" --status="$b" | wc -l)" -gt 0 ]
+}
+
+@test "--reuseport: two instances on one port without it is refused, as before" {
+	start_echod
+	start_proxy -s 2 127.0.0.1 "$SERVER_PORT"
+	cli -l 127.0.0.1 --reuseport 127.0.0.1 "$SERVER_PORT" "$PROXY_PORT"
+	assert_equal "$status" 1
+	assert_equal "${stderr_lines[0]}" "tcpproxy: cannot listen on 127.0.0.1:$PROXY_PORT: Address already in use"
+}
