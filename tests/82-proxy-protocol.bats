@@ -7,7 +7,9 @@
 # upstream; --accept-proxy-from names the peers that may send one at all.
 # --send-proxy sends one before any client byte.  Real producers and
 # consumers check it: nginx (listen ... proxy_protocol) and HAProxy
-# (accept-proxy; send-proxy, send-proxy-v2).
+# (accept-proxy; send-proxy, send-proxy-v2); and the scale-out of the
+# README: HAProxy (TCP, round robin, health checks, send-proxy-v2) in
+# front of two instances in front of nginx, one of them stopped mid-run.
 
 load lib/common
 
@@ -290,4 +292,53 @@ backend be2
 	run pair_lines
 	assert_line --index 0 --regexp "pair client=127\.0\.0\.6:[0-9]+ upstream=127\.0\.0\.1:$SERVER_PORT up=3 down=3 .* reason=eof\$"
 	assert_line --index 1 --regexp "pair client=127\.0\.0\.7:[0-9]+ upstream=127\.0\.0\.1:$SERVER_PORT up=3 down=3 .* reason=eof\$"
+}
+
+# ---- scale-out: HAProxy in front of two instances in front of nginx ----
+
+@test "scale-out: HAProxy round robin over two --accept-proxy instances; one dies, the other serves; nginx sees the real client" {
+	local a b ap bp alog=$BATS_TEST_TMPDIR/a.log blog hp i na nb
+	start_nginx
+	start_proxy -s 2 --accept-proxy --accept-proxy-from 127.0.0.1 \
+	    --send-proxy=v2 --allow 127.0.0.0/8 127.0.0.1 "$NGINX_PORT"
+	a=$PROXY_PID ap=$PROXY_PORT
+	mv "$PROXY_LOG" "$alog"		# it goes on writing there
+	start_proxy -s 2 --accept-proxy --accept-proxy-from 127.0.0.1 \
+	    --send-proxy=v2 --allow 127.0.0.0/8 127.0.0.1 "$NGINX_PORT"
+	b=$PROXY_PID bp=$PROXY_PORT blog=$PROXY_LOG
+	OTHER_PID=$a OTHER_LOG=$alog
+	hp=$(free_port)
+	start_haproxy "frontend fe
+	bind 127.0.0.1:$hp
+	default_backend be
+	no log
+backend be
+	balance roundrobin
+	retries 3
+	option redispatch
+	default-server send-proxy-v2 check check-send-proxy inter 300 fall 2 rise 1
+	server a 127.0.0.1:$ap
+	server b 127.0.0.1:$bp"
+	wait_until -t 10 port_listening "$hp"
+	for i in $(seq 1 10); do
+		run curl -sS --max-time 5 --interface 127.0.0.9 "http://127.0.0.1:$hp/"
+		assert_output "hello from nginx"
+	done
+	# both served (in turn, 5 and 5, unless a slow check took one out for
+	# a while); nginx saw the client, not HAProxy
+	na=$(grep -c 'pair client=127\.0\.0\.9:' "$alog")
+	nb=$(grep -c 'pair client=127\.0\.0\.9:' "$blog")
+	((na >= 1 && nb >= 1 && na + nb == 10)) || fail "a=$na b=$nb"
+	[ "$(grep -cE '^127\.0\.0\.9:[0-9]+ 127\.0\.0\.1$' "$NGINX_LOG")" -eq 10 ]
+	# one instance goes away mid-run: every later client is still served
+	kill -TERM "$a"
+	wait "$a" || fail "the first instance exited $?"
+	OTHER_PID=
+	for i in $(seq 1 10); do
+		run curl -sS --max-time 5 --interface 127.0.0.9 "http://127.0.0.1:$hp/"
+		assert_output "hello from nginx"
+	done
+	[ "$(grep -cE '^127\.0\.0\.9:[0-9]+ 127\.0\.0\.1$' "$NGINX_LOG")" -eq 20 ]
+	[ "$(grep -c 'pair client=127\.0\.0\.9:' "$alog")" -eq "$na" ]
+	[ "$(grep -c 'pair client=127\.0\.0\.9:' "$blog")" -eq $((20 - na)) ]
 }
