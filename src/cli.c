@@ -19,6 +19,7 @@
 
 #include "cli_opts.h"
 #include "cli_shield.h"
+#include "status.h"
 #include "util.h"
 #include "cli.h"
 
@@ -311,7 +312,21 @@ flag_option(int c, const char *arg, struct config *cfg)
 struct seen {
 	const char	*status_arg;	/* --status=PID, or NULL */
 	int		 spare_set;	/* --spare was given */
+	const char	*format;	/* --format, or NULL */
 };
+
+/* --format's value as STATUS_TEXT, ..., or -1. */
+static int
+status_format(const char *arg)
+{
+	if (strcmp(arg, "text") == 0)
+		return STATUS_TEXT;
+	if (strcmp(arg, "json") == 0)
+		return STATUS_JSON;
+	if (strcmp(arg, "prometheus") == 0)
+		return STATUS_PROMETHEUS;
+	return -1;
+}
 
 /* The options, up to the first operand.  --help and --version exit. */
 static void
@@ -358,6 +373,9 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			break;
 		case OPT_SOURCE:
 			source_option(optarg, cfg);
+			break;
+		case OPT_FORMAT:
+			seen->format = optarg;
 			break;
 		case OPT_KEEPALIVE:
 			keepalive_option(optarg, cfg);
@@ -424,7 +442,7 @@ operands(int argc, char **argv, const struct seen *seen, struct config *cfg)
 void
 cli_parse(int argc, char **argv, struct config *cfg)
 {
-	struct seen seen = { NULL, 0 };
+	struct seen seen = { NULL, 0, NULL };
 	char *marks, **saved;
 
 	if ((marks = calloc((size_t)argc, 1)) == NULL ||
@@ -440,4 +458,10 @@ cli_parse(int argc, char **argv, struct config *cfg)
 		status_args(argc, argv, seen.status_arg, cfg);
 	else
 		operands(argc, argv, &seen, cfg);
+	if (seen.format != NULL && !cfg->status)
+		cli_usage_error("--format goes with --status");
+	if (seen.format != NULL &&
+	    (cfg->status_format = status_format(seen.format)) == -1)
+		cli_usage_error("invalid --format value '%s': text, json or "
+		    "prometheus", seen.format);
 }

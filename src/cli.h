@@ -64,6 +64,7 @@ struct config {
 	enum cli_mode	 mode;
 	int		 status;	/* --status: print the scoreboard */
 	long		 status_pid;	/* --status=PID, or 0 */
+	int		 status_format;	/* --format: STATUS_TEXT, ... */
 	enum log_level	 loglevel;
 	struct acl	 acl;		/* --allow, --deny */
 	int		 send_proxy;	/* --send-proxy: version 1 or 2; 0: no */

@@ -72,6 +72,8 @@ const char cli_usage_text[] =
 "      --standalone            listen on listen-port; ignore passed sockets\n"
 "      --status[=PID]          print the live pairs of the running tcpproxy\n"
 "                              (the only one, or master PID) and exit\n"
+"      --format=FORMAT         --status as text (the default), json, or\n"
+"                              prometheus (with the pool's totals)\n"
 "      --systemd               use the sockets systemd passes (LISTEN_FDS)\n"
 "      --inetd                 use the socket inetd passes on standard input\n"
 "      --syslog                log to syslog instead of standard error\n"
@@ -113,6 +115,7 @@ const struct option cli_longopts[] = {
 	{ "spare",		required_argument,	NULL, 's' },
 	{ "standalone",		no_argument,		NULL, OPT_STANDALONE },
 	{ "status",		optional_argument,	NULL, OPT_STATUS },
+	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "systemd",		no_argument,		NULL, OPT_SYSTEMD },
 	{ "inetd",		no_argument,		NULL, OPT_INETD },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },

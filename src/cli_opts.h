@@ -29,6 +29,7 @@
 #define OPT_SOURCE	275
 #define OPT_RESOLVE	276
 #define OPT_REUSEPORT	277
+#define OPT_FORMAT	278
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

@@ -60,7 +60,8 @@ main(int argc, char **argv)
 	title_init(argc, argv);		/* before anything keeps argv */
 	cli_parse(argc, argv, &cfg);
 	if (cfg.status)
-		return status_print(cfg.status_pid);
+		return status_print(cfg.status_pid,
+		    (enum status_format)cfg.status_format);
 	/* Passed descriptors first: the log may open one (a FIFO on stderr). */
 	activate(&cfg, &act);
 	log_init(cfg.loglevel);

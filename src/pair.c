@@ -27,6 +27,8 @@
 #include "util.h"
 #include "pair.h"
 
+_Static_assert(END_NREASONS <= SB_NREASONS, "the scoreboard counts every end");
+
 static const char *const side_name[] = { "client", "upstream" };
 static const char *const dir_name[] = { "up", "down" };
 
@@ -97,6 +99,8 @@ close_pair(struct pair *p)
 			(void)close(p->fd[s]);
 	}
 	summary(p, e);
+	sb_count_end((unsigned)p->relay.end, p->relay.dir[RELAY_UP].nout,
+	    p->relay.dir[RELAY_DOWN].nout);
 	return e;
 }
 

@@ -286,6 +286,10 @@ master_loop(void *arg)
 		    report_waiting(p->lfds, p->nlfd) : -1;
 		report_check(&p->report, &p->slots, p->stop != POLICY_RUNNING,
 		    now);
+		sb_master_totals(p->slots.spawned, p->slots.fork_failed,
+		    p->slots.count[SLOT_IDLE], p->slots.count[SLOT_BUSY] +
+		    p->slots.count[SLOT_RETIRING],
+		    p->policy.at_limit ? p->report.waiting : 0);
 		if (p->stop != POLICY_RUNNING && slots_live(&p->slots) == 0)
 			break;
 		t[1] = slots_wake(&p->slots);

@@ -6,7 +6,9 @@
  * (pool.c) stays the authority; here the master only mirrors a slot's pid
  * and its idle/free state, and each child writes only its own slot: its
  * client, upstream, counters and state, under a sequence counter so that
- * a reader never takes half an update for a whole one.
+ * a reader never takes half an update for a whole one.  The header holds
+ * the pool's totals: every process adds its pair's end to them with one
+ * atomic add per counter, the master sets its gauges.
  *
  * On Linux the mapping is a memfd the master keeps open, which is how
  * `tcpproxy --status` (status.c) finds it: through /proc/PID/fd of the
@@ -191,6 +193,35 @@ sb_counts(struct sb_slot *s, uint64_t up, uint64_t down, int64_t progress)
 	s->down = down;
 	s->progress = progress;
 	wend(s);
+}
+
+void
+sb_count_end(unsigned reason, uint64_t up, uint64_t down)
+{
+	struct sb_totals *t;
+
+	if (sb_head == NULL || reason >= SB_NREASONS)
+		return;
+	t = &sb_head->totals;
+	__atomic_fetch_add(&t->pairs[reason], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&t->up, up, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&t->down, down, __ATOMIC_RELAXED);
+}
+
+void
+sb_master_totals(uint64_t forks, uint64_t fork_failed, unsigned idle,
+    unsigned busy, int waiting)
+{
+	struct sb_totals *t;
+
+	if (sb_head == NULL)
+		return;
+	t = &sb_head->totals;
+	__atomic_store_n(&t->forks, forks, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->fork_failed, fork_failed, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->idle, idle, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->busy, busy, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->waiting, waiting, __ATOMIC_RELAXED);
 }
 
 const char *

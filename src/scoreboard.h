@@ -9,8 +9,25 @@
 #include <stdint.h>
 
 /* How --status (status.c) knows the mapping and checks its layout. */
-#define SB_MAGIC	"tcpproxy-sb-1"
+#define SB_MAGIC	"tcpproxy-sb-2"
 #define SB_NAME		"tcpproxy-scoreboard"
+
+/* Room for every end reason (end.h), by number. */
+#define SB_NREASONS	24
+
+/*
+ * The pool's totals.  Counters only grow: each child adds its pair's end
+ * and bytes (atomically, as it ends); the master sets its own counters
+ * and the gauges.
+ */
+struct sb_totals {
+	uint64_t	 pairs[SB_NREASONS];	/* ended and refused, by reason */
+	uint64_t	 up, down;	/* bytes of the ended pairs */
+	uint64_t	 forks, fork_failed;
+	uint32_t	 idle, busy;	/* children now */
+	int32_t		 waiting;	/* clients in the listen queue; -1: ? */
+	uint32_t	 pad;
+};
 
 struct sb_header {
 	char		 magic[16];
@@ -18,6 +35,7 @@ struct sb_header {
 	uint32_t	 nslots;
 	int32_t		 master;	/* its pid */
 	uint32_t	 pad[9];
+	struct sb_totals totals;
 };
 
 /* What a slot's child is doing; written by its owner only (see .c). */
@@ -72,6 +90,12 @@ void	sb_upstream(struct sb_slot *, const char *upstream);
 void	sb_state(struct sb_slot *, enum sb_state);
 void	sb_counts(struct sb_slot *, uint64_t up, uint64_t down,
 	    int64_t progress);
+
+/* A pair ended for reason with those bytes (any process of the pool). */
+void	sb_count_end(unsigned reason, uint64_t up, uint64_t down);
+/* The master's counters and gauges. */
+void	sb_master_totals(uint64_t forks, uint64_t fork_failed, unsigned idle,
+	    unsigned busy, int waiting);
 
 /* The name of a state, as --status prints it. */
 const char *sb_state_name(uint32_t);

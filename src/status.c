@@ -6,8 +6,9 @@
  * board that shrinks meanwhile ends the listing instead of faulting.  What
  * the board says is checked and made printable before it is shown:
  * another process may have written anything there.  Runs in its own
- * short-lived process, never in the pool.  Calls scoreboard (for the
- * layout), log (to sanitise) and util.
+ * short-lived process, never in the pool.  Prints a table, or with the
+ * pool's totals JSON or Prometheus's text format.  Calls scoreboard (for
+ * the layout), end (the reasons' names), log (to sanitise) and util.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "end.h"
 #include "log.h"
 #include "scoreboard.h"
 #include "util.h"
@@ -185,22 +187,196 @@ print_slot(const struct sb_slot *s, int64_t now)
 	putchar('\n');
 }
 
-/*
- * status_print: the table of live pairs, one line each after a header:
- *   pid state client upstream up down age idle
- * age: seconds since the client was accepted; idle: seconds since the
- * last write progress in either direction (or since accepted).
- */
-int
-status_print(long pid)
+/* Each live slot of the board on fd, read whole, to fn; how many. */
+static unsigned
+each_live(int fd, const struct sb_header *h,
+    void (*fn)(const struct sb_slot *, int64_t, unsigned, void *), void *arg)
 {
 	static struct sb_slot chunk[STATUS_CHUNK];
-	struct sb_header h;
 	struct sb_slot s;
-	long pids[8];
-	int64_t now;
-	unsigned i, k;
+	int64_t now = util_now_ms();
+	unsigned i, k, n = 0;
 	ssize_t got;
+
+	/*
+	 * Slots a chunk at a time; a busy one again, alone and consistent.
+	 * A board shorter than its header says ends the list there.
+	 */
+	for (i = 0; i < h->nslots; i += STATUS_CHUNK) {
+		got = pread(fd, chunk, sizeof(chunk), (off_t)sb_size(i));
+		for (k = 0; got > 0 && k < (size_t)got / sizeof(chunk[0]) &&
+		    i + k < h->nslots; k++) {
+			if (chunk[k].state < SB_CONNECTING ||
+			    read_slot(fd, i + k, &s) == -1)
+				continue;
+			s.client[SB_ADDRLEN - 1] = '\0';
+			s.upstream[SB_ADDRLEN - 1] = '\0';
+			if (s.pid <= 0 || s.state < SB_CONNECTING ||
+			    s.state >= SB_NSTATES)
+				continue;
+			if (fn != NULL)
+				fn(&s, now, n, arg);
+			n++;
+		}
+		if (got < (ssize_t)sizeof(chunk))
+			break;
+	}
+	return n;
+}
+
+static void
+text_slot(const struct sb_slot *s, int64_t now, unsigned n, void *arg)
+{
+	(void)n;
+	(void)arg;
+	print_slot(s, now);
+}
+
+/* A string of the board as a JSON string: printable, quotes escaped. */
+static void
+json_str(const char *raw)
+{
+	char safe[SB_ADDRLEN];
+	const char *p;
+
+	log_sanitize(safe, sizeof(safe), raw);
+	putchar('"');
+	for (p = safe; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			putchar('\\');
+		putchar(*p);
+	}
+	putchar('"');
+}
+
+static void
+json_slot(const struct sb_slot *s, int64_t now, unsigned n, void *arg)
+{
+	(void)arg;
+	printf("%s\n    {\"pid\": %ld, \"state\": \"%s\", \"client\": ",
+	    n > 0 ? "," : "", (long)s->pid, sb_state_name(s->state));
+	json_str(s->client);
+	printf(", \"upstream\": ");
+	if (s->upstream[0] != '\0')
+		json_str(s->upstream);
+	else
+		printf("null");
+	printf(", \"up\": %llu, \"down\": %llu, \"age\": %lld.%03lld, "
+	    "\"idle\": %lld.%03lld}", (unsigned long long)s->up,
+	    (unsigned long long)s->down,
+	    (long long)((now - s->start) / 1000),
+	    (long long)((now - s->start) % 1000),
+	    (long long)((now - s->progress) / 1000),
+	    (long long)((now - s->progress) % 1000));
+}
+
+/*
+ * The count of end reason r's name: reasons that share a name (both
+ * kinds of "internal") are one; 0 is returned, and nothing counted, for
+ * all but the first of them.
+ */
+static int
+reason_total(const struct sb_totals *t, int r, uint64_t *total)
+{
+	const char *name = end_info((enum end_reason)r)->name;
+	int k;
+
+	for (k = 1; k < r; k++)
+		if (strcmp(end_info((enum end_reason)k)->name, name) == 0)
+			return 0;
+	*total = 0;
+	for (k = r; k < END_NREASONS; k++)
+		if (strcmp(end_info((enum end_reason)k)->name, name) == 0)
+			*total += t->pairs[k];
+	return 1;
+}
+
+static void
+print_json(int fd, const struct sb_header *h, long pid)
+{
+	const struct sb_totals *t = &h->totals;
+	uint64_t total;
+	int r, first = 1;
+
+	printf("{\n  \"master\": %ld,\n  \"totals\": {\n    \"pairs\": {",
+	    pid);
+	for (r = 1; r < END_NREASONS; r++)
+		if (reason_total(t, r, &total)) {
+			printf("%s\"%s\": %llu", first ? "" : ", ",
+			    end_info((enum end_reason)r)->name,
+			    (unsigned long long)total);
+			first = 0;
+		}
+	printf("},\n    \"bytes\": {\"up\": %llu, \"down\": %llu},\n"
+	    "    \"children\": {\"idle\": %u, \"busy\": %u},\n"
+	    "    \"clients_waiting\": ", (unsigned long long)t->up,
+	    (unsigned long long)t->down, t->idle, t->busy);
+	if (t->waiting >= 0)
+		printf("%d", (int)t->waiting);
+	else
+		printf("null");
+	printf(",\n    \"forks\": %llu,\n    \"fork_failures\": %llu\n  },\n"
+	    "  \"pairs\": [", (unsigned long long)t->forks,
+	    (unsigned long long)t->fork_failed);
+	printf("%s]\n}\n", each_live(fd, h, json_slot, NULL) > 0 ? "\n  " : "");
+}
+
+/* One metric's HELP and TYPE lines. */
+static void
+prom_head(const char *name, const char *type, const char *help)
+{
+	printf("# HELP tcpproxy_%s %s\n# TYPE tcpproxy_%s %s\n", name, help,
+	    name, type);
+}
+
+static void
+print_prometheus(int fd, const struct sb_header *h)
+{
+	const struct sb_totals *t = &h->totals;
+	uint64_t total;
+	int r;
+
+	prom_head("pairs_total", "counter",
+	    "Pairs ended, and clients refused, by reason.");
+	for (r = 1; r < END_NREASONS; r++)
+		if (reason_total(t, r, &total))
+			printf("tcpproxy_pairs_total{reason=\"%s\"} %llu\n",
+			    end_info((enum end_reason)r)->name,
+			    (unsigned long long)total);
+	prom_head("bytes_total", "counter",
+	    "Bytes relayed by the pairs that ended, by direction.");
+	printf("tcpproxy_bytes_total{direction=\"up\"} %llu\n"
+	    "tcpproxy_bytes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)t->up, (unsigned long long)t->down);
+	prom_head("open_pairs", "gauge", "Pairs open now.");
+	printf("tcpproxy_open_pairs %u\n", each_live(fd, h, NULL, NULL));
+	prom_head("children", "gauge", "Children of the pool, by state.");
+	printf("tcpproxy_children{state=\"idle\"} %u\n"
+	    "tcpproxy_children{state=\"busy\"} %u\n", t->idle, t->busy);
+	if (t->waiting >= 0) {
+		prom_head("clients_waiting", "gauge",
+		    "Clients waiting in the listen queue for a child.");
+		printf("tcpproxy_clients_waiting %d\n", (int)t->waiting);
+	}
+	prom_head("forks_total", "counter", "Children forked.");
+	printf("tcpproxy_forks_total %llu\n", (unsigned long long)t->forks);
+	prom_head("fork_failures_total", "counter", "Forks that failed.");
+	printf("tcpproxy_fork_failures_total %llu\n",
+	    (unsigned long long)t->fork_failed);
+}
+
+/*
+ * status_print: the live pairs, one line each after a header:
+ *   pid state client upstream up down age idle
+ * age: seconds since the client was accepted; idle: seconds since the
+ * last write progress in either direction (or since accepted).  Or, with
+ * the totals, as JSON or Prometheus's text format.
+ */
+int
+status_print(long pid, enum status_format format)
+{
+	struct sb_header h;
+	long pids[8];
 	int fd, n;
 
 	if (pid != 0)
@@ -216,27 +392,17 @@ status_print(long pid)
 	}
 	if ((fd = open_checked(pids[0], &h)) == -1)
 		return 1;
-	now = util_now_ms();
-	printf("pid state client upstream up down age idle\n");
-	/*
-	 * Slots a chunk at a time; a busy one again, alone and consistent.
-	 * A board shorter than its header says ends the list there.
-	 */
-	for (i = 0; i < h.nslots; i += STATUS_CHUNK) {
-		got = pread(fd, chunk, sizeof(chunk), (off_t)sb_size(i));
-		for (k = 0; got > 0 && k < (size_t)got / sizeof(chunk[0]) &&
-		    i + k < h.nslots; k++) {
-			if (chunk[k].state < SB_CONNECTING ||
-			    read_slot(fd, i + k, &s) == -1)
-				continue;
-			s.client[SB_ADDRLEN - 1] = '\0';
-			s.upstream[SB_ADDRLEN - 1] = '\0';
-			if (s.pid > 0 && s.state >= SB_CONNECTING &&
-			    s.state < SB_NSTATES)
-				print_slot(&s, now);
-		}
-		if (got < (ssize_t)sizeof(chunk))
-			break;
+	switch (format) {
+	case STATUS_JSON:
+		print_json(fd, &h, pids[0]);
+		break;
+	case STATUS_PROMETHEUS:
+		print_prometheus(fd, &h);
+		break;
+	default:
+		printf("pid state client upstream up down age idle\n");
+		(void)each_live(fd, &h, text_slot, NULL);
+		break;
 	}
 	(void)close(fd);
 	return fflush(stdout) == 0 ? 0 : 1;
