@@ -34,8 +34,8 @@ SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim
 OBJDIR = src/obj
 OBJS = $(SRCS:src/%.c=$(OBJDIR)/%.o)
 
-PROGS_SRC = $(wildcard tests/progs/*.c)
-PROGS = $(PROGS_SRC:.c=)
+PROGS_SRC = $(filter-out tests/progs/failsend.c,$(wildcard tests/progs/*.c))
+PROGS = $(PROGS_SRC:.c=) tests/progs/failsend.so
 
 BIN = src/tcpproxy
 
@@ -58,6 +58,10 @@ $(OBJDIR):
 # Helper programs for the tests: one file each, no shared code.
 tests/progs/%: tests/progs/%.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+# An LD_PRELOAD library, not a program.
+tests/progs/failsend.so: tests/progs/failsend.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -shared -fPIC -o $@ $<
 
 # It writes a scoreboard of its own: the layout is the header's.
 tests/progs/fakeboard: src/scoreboard.h

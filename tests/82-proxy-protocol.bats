@@ -342,3 +342,15 @@ backend be
 	[ "$(grep -c 'pair client=127\.0\.0\.9:' "$alog")" -eq "$na" ]
 	[ "$(grep -c 'pair client=127\.0\.0\.9:' "$blog")" -eq $((20 - na)) ]
 }
+
+@test "--send-proxy: a header that cannot be sent ends the pair, reason=reset side=upstream" {
+	sanitizer_build && skip "a sanitizer's runtime must be the first library"
+	start_echod
+	LD_PRELOAD=$PROGS/failsend.so start_proxy -s 2 --send-proxy=v1 \
+	    127.0.0.1 "$SERVER_PORT"
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"never relayed"
+	assert_output ""
+	wait_until -t 5 pair_count_is 1
+	run pair_lines
+	assert_output --regexp "upstream=127\.0\.0\.1:$SERVER_PORT up=0 down=0 .* reason=reset detail=ECONNRESET side=upstream\$"
+}
