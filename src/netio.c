@@ -251,6 +251,9 @@ netio_wait(int fd, int out, int64_t deadline, const sigset_t *waitmask)
 	fd_set set;
 	int64_t left;
 
+	/* The client's socket comes here before pair.c has checked it. */
+	if (netio_fd_ok(fd) == -1)
+		return NETIO_GONE;
 	for (;;) {
 		if ((left = deadline - util_now_ms()) <= 0) {
 			errno = ETIMEDOUT;

@@ -57,8 +57,8 @@ ssize_t	netio_splice(int in, int out, size_t n);
 /*
  * Wait until fd is readable (out: writable) before deadline (ms,
  * monotonic), in pselect() with waitmask: OK, GONE with errno ETIMEDOUT at
- * the deadline, WAKE when a signal came, or BUG.  fd must pass
- * netio_fd_ok().
+ * the deadline (EMFILE for a descriptor select() cannot watch), WAKE when
+ * a signal came, or BUG.
  */
 int	netio_wait(int fd, int out, int64_t deadline,
 	    const sigset_t *waitmask);

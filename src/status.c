@@ -130,12 +130,14 @@ read_slot(int fd, unsigned i, struct sb_slot *out)
 	return -1;
 }
 
+/* lead, then ms as seconds with three decimals (never negative). */
 static void
-print_secs(int64_t ms)
+print_secs(const char *lead, int64_t ms)
 {
 	if (ms < 0)
 		ms = 0;
-	printf(" %lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+	printf("%s%lld.%03lld", lead, (long long)(ms / 1000),
+	    (long long)(ms % 1000));
 }
 
 /*
@@ -182,8 +184,8 @@ print_slot(const struct sb_slot *s, int64_t now)
 	printf("%ld %s %s %s %llu %llu", (long)s->pid, sb_state_name(s->state),
 	    client, upstream[0] != '\0' ? upstream : "-",
 	    (unsigned long long)s->up, (unsigned long long)s->down);
-	print_secs(now - s->start);
-	print_secs(now - s->progress);
+	print_secs(" ", now - s->start);
+	print_secs(" ", now - s->progress);
 	putchar('\n');
 }
 
@@ -261,13 +263,11 @@ json_slot(const struct sb_slot *s, int64_t now, unsigned n, void *arg)
 		json_str(s->upstream);
 	else
 		printf("null");
-	printf(", \"up\": %llu, \"down\": %llu, \"age\": %lld.%03lld, "
-	    "\"idle\": %lld.%03lld}", (unsigned long long)s->up,
-	    (unsigned long long)s->down,
-	    (long long)((now - s->start) / 1000),
-	    (long long)((now - s->start) % 1000),
-	    (long long)((now - s->progress) / 1000),
-	    (long long)((now - s->progress) % 1000));
+	printf(", \"up\": %llu, \"down\": %llu", (unsigned long long)s->up,
+	    (unsigned long long)s->down);
+	print_secs(", \"age\": ", now - s->start);
+	print_secs(", \"idle\": ", now - s->progress);
+	putchar('}');
 }
 
 /*

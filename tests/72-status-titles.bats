@@ -320,6 +320,12 @@ start_fakeboard() {
 	assert_line --index 1 --regexp '^100000 relaying \?\[2J\?\]0;owned\?\?\? \?+ 0 0 '
 	! LC_ALL=C grep -q '[[:cntrl:]]' <<<"$output" ||
 	    fail "control characters in: $output"
+	# and as JSON: a document that parses, with nothing raw in it
+	run_status --status="$FAKE_PID" --format=json
+	assert_success
+	/usr/bin/python3 -c 'import json, sys; d = json.loads(sys.argv[1]); assert len(d["pairs"]) == 64, len(d["pairs"])' "$output"
+	! LC_ALL=C grep -q '[[:cntrl:]]' <<<"${output//$'\n'/}" ||
+	    fail "control characters in: $output"
 }
 
 @test "--status never faults on a board that shrinks while it reads" {
