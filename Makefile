@@ -25,7 +25,7 @@ SRCS = src/main.c src/cli.c src/cli_opts.c src/cli_shield.c src/acl.c src/srclim
 	src/dest.c src/priv.c src/listen.c src/activate.c \
 	src/sig.c src/pool.c src/pool_slots.c src/pool_policy.c \
 	src/pool_report.c src/spawn.c src/child.c src/pair.c src/end.c \
-	src/relay.c src/relay_io.c src/sandbox.c src/proxyproto.c src/proxyhdr.c \
+	src/relay.c src/relay_path.c src/relay_io.c src/sandbox.c src/proxyproto.c src/proxyhdr.c \
 	src/upstream.c src/netio.c \
 	src/netio_addr.c src/log.c \
 	src/util.c \

@@ -158,12 +158,13 @@ admit_peer(const struct config *cfg, uint32_t slot, int cfd,
 
 /*
  * --accept-proxy: the client's PROXY header, read before anything else;
- * its addresses, if it carries any, make *c.  A client without a good
- * header in time, or one the rules refuse, ends here: this child exits.
+ * its addresses, if it carries any, make *c.  1 if the client may go on;
+ * 0 if it had no good header in time, or the rules refuse it: then it
+ * has ended here, as *res says.
  */
-static void
+static int
 take_header(const struct config *cfg, uint32_t slot, int cfd,
-    struct pair_client *c)
+    struct pair_client *c, struct pair_result *res)
 {
 	struct pp_header h;
 	enum end_reason why;
@@ -171,6 +172,7 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 	int64_t since = util_now_ms();
 	int err = 0;
 
+	memset(res, 0, sizeof(*res));
 	why = proxyhdr_recv(cfd, since + PROXYHDR_TIMEOUT_MS, sig_waitmask(),
 	    &h, &err);
 	/* Only the pair's signals are caught here; anything else is a bug. */
@@ -186,7 +188,9 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 	if (why != END_NONE) {
 		pair_refuse(cfg, cfd, (struct sockaddr *)&c->addr, c->addrlen,
 		    since, why, err);
-		_exit(end_info(why)->exit);
+		res->reason = why;
+		res->exit = end_info(why)->exit;
+		return 0;
 	}
 	if (h.has_addr) {
 		c->addr = h.src;
@@ -194,8 +198,9 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 		c->local = h.dst;
 		c->locallen = h.dstlen;
 	}
-	if (!admit(cfg, slot, cfd, &c->addr, c->addrlen))
-		_exit(END_EXIT_SERVED);
+	res->reason = END_DENIED;
+	res->exit = END_EXIT_SERVED;
+	return admit(cfg, slot, cfd, &c->addr, c->addrlen);
 }
 
 /* Wait for a client; exit quietly if told to retire first. */
@@ -233,22 +238,63 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 	}
 }
 
-/* Tell the master at once, on the taken pipe, so that it forks a spare. */
+/* Tell the master on the taken pipe; a full pipe only delays it. */
 static void
-report_taken(const struct child_ctx *ctx)
+report(const struct child_ctx *ctx, uint32_t event,
+    const struct pair_result *res)
 {
 	struct child_msg m;
 	ssize_t n;
 
+	memset(&m, 0, sizeof(m));
 	m.slot = ctx->slot;
 	m.gen = ctx->gen;
 	m.pid = (int32_t)getpid();
-	m.event = CHILD_MSG_TAKEN;
+	m.event = event;
+	if (res != NULL) {
+		m.code = (uint32_t)res->exit;
+		m.up = res->up;
+		m.down = res->down;
+	}
 	do
 		n = write(ctx->takenfd, &m, sizeof(m));
 	while (n == -1 && errno == EINTR);
-	/* A full pipe only delays the replacement until we exit. */
-	(void)close(ctx->takenfd);
+}
+
+/*
+ * --pairs-per-child: 1 if this child, whose pair ended as *res says, may
+ * take another client: the pair ended as pairs do (not by a signal, a
+ * shortage or a bug), and the master still runs in the generation this
+ * child was forked in (a reload or a stop since says no; so does a
+ * master gone, see setup_signals()).
+ */
+static int
+again(const struct child_ctx *ctx, const struct pair_result *res)
+{
+	return (res->exit == END_EXIT_SERVED || res->exit == END_EXIT_PEER) &&
+	    res->reason != END_SIGNAL && sb_gen_current(ctx->gen);
+}
+
+/*
+ * Back to waiting, with nothing of the pair left: its per-source count,
+ * its scoreboard row and its title.  The master hears of it last, when
+ * the child can take a client again.
+ */
+static void
+back_to_idle(const struct child_ctx *ctx, const struct pair_result *res)
+{
+	/* As setup_signals(); the death signal is still set. */
+	if (sig_init(PAIR_SIGNALS | SIGBIT(SIGUSR2), 0) == -1) {
+		log_msg(LOGL_ERROR, "child: signal setup: %s", strerror(errno));
+		_exit(END_EXIT_SICK);
+	}
+#ifdef __linux__
+	if (getppid() != ctx->master)
+		_exit(END_EXIT_SERVED);
+#endif
+	srclim_release(ctx->slot);
+	sb_idle(ctx->sb);
+	report(ctx, CHILD_MSG_IDLE, res);
 }
 
 /*
@@ -270,25 +316,41 @@ void
 child_run(const struct child_ctx *ctx)
 {
 	struct pair_client c;
-	int cfd, i;
+	struct pair_result res;
+	unsigned limit = ctx->cfg->pairs_per_child, served = 0;
+	int cfd, i, reuse;
 
 	setup_signals(ctx);
-	title_set("idle", (const char *)NULL);
 	lockdown(ctx->cfg);
-	c.locallen = 0;
-	cfd = take_client(ctx, &c.addr, &c.addrlen);
-	report_taken(ctx);
-	/*
-	 * From here on signals wait for pselect(), and a retire request or
-	 * the master's death is ignored (one already pending is dropped).
-	 */
-	sig_block_caught(PAIR_SIGNALS);
-	sig_ignore(SIGUSR2);
-	for (i = 0; i < ctx->nlfd; i++)
-		(void)close(ctx->lfds[i]);
-	if (ctx->cfg->accept_proxy)
-		take_header(ctx->cfg, ctx->slot, cfd, &c);
-	pair_serve(ctx->cfg, ctx->dest, cfd, &c, ctx->sb);
+	for (;;) {
+		title_set("idle", (const char *)NULL);
+		c.locallen = 0;
+		cfd = take_client(ctx, &c.addr, &c.addrlen);
+		served++;
+		/* Without a scoreboard the master cannot call it back. */
+		reuse = limit != 1 && (limit == 0 || served < limit) &&
+		    ctx->sb != NULL;
+		report(ctx, CHILD_MSG_TAKEN, NULL);
+		/*
+		 * From here on signals wait for pselect(), and a retire
+		 * request or the master's death is ignored (one already
+		 * pending is dropped): a busy child finishes its pair.
+		 */
+		sig_block_caught(PAIR_SIGNALS);
+		sig_ignore(SIGUSR2);
+		if (!reuse) {
+			(void)close(ctx->takenfd);
+			for (i = 0; i < ctx->nlfd; i++)
+				(void)close(ctx->lfds[i]);
+		}
+		if (!ctx->cfg->accept_proxy ||
+		    take_header(ctx->cfg, ctx->slot, cfd, &c, &res))
+			pair_serve(ctx->cfg, ctx->dest, cfd, &c, ctx->sb,
+			    reuse, &res);
+		if (!reuse || !again(ctx, &res))
+			_exit(res.exit);
+		back_to_idle(ctx, &res);
+	}
 }
 
 /*
@@ -298,6 +360,7 @@ void
 child_single(const struct config *cfg, const struct dest *dest, int cfd)
 {
 	struct pair_client c;
+	struct pair_result res;
 
 	if (sig_init(PAIR_SIGNALS, 1) == -1) {
 		log_msg(LOGL_ERROR, "signal setup: %s", strerror(errno));
@@ -317,7 +380,7 @@ child_single(const struct config *cfg, const struct dest *dest, int cfd)
 	/* No pool, no per-source count (srclim has no table). */
 	if (!admit_peer(cfg, UINT32_MAX, cfd, &c.addr, c.addrlen))
 		_exit(END_EXIT_SERVED);
-	if (cfg->accept_proxy)
-		take_header(cfg, UINT32_MAX, cfd, &c);
-	pair_serve(cfg, dest, cfd, &c, NULL);
+	if (!cfg->accept_proxy || take_header(cfg, UINT32_MAX, cfd, &c, &res))
+		pair_serve(cfg, dest, cfd, &c, NULL, 0, &res);
+	_exit(res.exit);
 }

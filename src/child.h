@@ -13,14 +13,22 @@
 #include "dest.h"
 #include "scoreboard.h"
 
-/* Sent on the taken pipe right after accept(); one write, atomic. */
+/*
+ * Sent on the taken pipe right after accept() (TAKEN), and after a pair
+ * when the child goes back to accept() (IDLE, --pairs-per-child); one
+ * write each, atomic.
+ */
 struct child_msg {
 	uint32_t	slot;
 	uint32_t	gen;
 	int32_t		pid;
 	uint32_t	event;
+	uint32_t	code;		/* IDLE: the pair's end_exit */
+	uint32_t	pad;
+	uint64_t	up, down;	/* IDLE: the bytes it delivered */
 };
 #define CHILD_MSG_TAKEN	1
+#define CHILD_MSG_IDLE	2
 
 /* What a pool child inherits from the master. */
 struct child_ctx {
@@ -38,8 +46,9 @@ struct child_ctx {
 /*
  * In a freshly forked child, with every signal blocked: set up signals,
  * wait for one client on the listeners, tell the master, serve the client
- * (pair.h) and exit with an end_exit status.  Retires quietly on SIGUSR2
- * (or SIGTERM) while still idle.
+ * (pair.h) and exit with an end_exit status; with --pairs-per-child, go
+ * back to waiting after a pair that ended as pairs do, and tell the master
+ * so.  Retires quietly on SIGUSR2 (or SIGTERM) while idle.
  */
 void	child_run(const struct child_ctx *) __attribute__((noreturn));
 

@@ -19,6 +19,7 @@
 
 #include "cli_opts.h"
 #include "cli_shield.h"
+#include "relay_io.h"
 #include "status.h"
 #include "util.h"
 #include "cli.h"
@@ -103,6 +104,12 @@ opt_value(int c, const char *arg, struct config *cfg)
 		    &cfg->resolve_ms)) != UTIL_OK)
 			bad_value(what, arg, e, "1-86400");
 		break;
+	case OPT_PERCHILD:
+		if ((e = util_parse_uint(arg, 0, CLI_MAXCHILD_MAX, &u)) !=
+		    UTIL_OK)
+			bad_value(what, arg, e, "0-1000000");
+		cfg->pairs_per_child = (unsigned)u;
+		break;
 	case 'm':
 	case 's':
 	case OPT_PERSOURCE:
@@ -169,6 +176,25 @@ send_proxy_option(const char *arg, struct config *cfg)
 	else
 		cli_usage_error("invalid --send-proxy value '%s': v1 or v2",
 		    arg);
+}
+
+/* --splice=auto|always|never: how the bytes of a pair move. */
+static void
+splice_option(const char *arg, struct config *cfg)
+{
+	if (strcmp(arg, "auto") == 0)
+		cfg->splice = RELAY_IO_AUTO;
+	else if (strcmp(arg, "always") == 0)
+		cfg->splice = RELAY_IO_SPLICE;
+	else if (strcmp(arg, "never") == 0)
+		cfg->splice = RELAY_IO_COPY;
+	else
+		cli_usage_error("invalid --splice value '%s': auto, always or "
+		    "never", arg);
+#ifndef __linux__
+	/* Only Linux has splice(2): copying is all there is. */
+	cfg->splice = RELAY_IO_COPY;
+#endif
 }
 
 /*
@@ -266,8 +292,11 @@ defaults(struct config *cfg)
 	cfg->max_children = CLI_MAXCHILD_DEF;
 	cfg->loglevel = LOGL_INFO;
 #ifdef __linux__
-	cfg->splice = 1;
+	cfg->splice = RELAY_IO_AUTO;
+#else
+	cfg->splice = RELAY_IO_COPY;
 #endif
+	cfg->pairs_per_child = 1;
 	cfg->sandbox = 1;
 }
 
@@ -298,7 +327,7 @@ flag_option(int c, const char *arg, struct config *cfg)
 	case OPT_ACCPROXY:
 	case OPT_REUSEPORT:
 		cfg->reuseport = c == OPT_REUSEPORT ? 1 : cfg->reuseport;
-		cfg->splice = c == OPT_NOSPLICE ? 0 : cfg->splice;
+		cfg->splice = c == OPT_NOSPLICE ? RELAY_IO_COPY : cfg->splice;
 		cfg->sandbox = c == OPT_NOSANDBOX ? 0 : cfg->sandbox;
 		cfg->syslog = c == OPT_SYSLOG ? 1 : cfg->syslog;
 		cfg->accept_proxy = c == OPT_ACCPROXY ? 1 : cfg->accept_proxy;
@@ -370,6 +399,9 @@ options(int argc, char **argv, struct config *cfg, struct seen *seen)
 			break;
 		case OPT_SENDPROXY:
 			send_proxy_option(optarg, cfg);
+			break;
+		case OPT_SPLICE:
+			splice_option(optarg, cfg);
 			break;
 		case OPT_SOURCE:
 			source_option(optarg, cfg);

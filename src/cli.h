@@ -57,7 +57,8 @@ struct config {
 	uint64_t	 pair_max_bytes; /* a pair's most bytes; 0: no limit */
 	unsigned	 spare;		/* idle children kept waiting */
 	unsigned	 max_children;	/* idle and busy together */
-	int		 splice;	/* Linux: relay through pipes */
+	int		 splice;	/* --splice: a relay_io_path */
+	unsigned	 pairs_per_child; /* then the child exits; 0: never */
 	int		 sandbox;	/* lock each relaying child down */
 	int		 syslog;	/* log to syslog, not stderr */
 	int		 reuseport;	/* SO_REUSEPORT on our listeners */

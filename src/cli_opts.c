@@ -54,10 +54,11 @@ const char cli_usage_text[] =
 "                              together (suffix k, m or g; default no limit)\n"
 "      --pair-max-seconds=SECS abort a pair SECS after its client arrived\n"
 "                              (default no limit)\n"
+"      --pairs-per-child=N     a child serves N pairs one after the other,\n"
+"                              then exits (default 1; 0: no limit)\n"
 "      --no-sandbox            let children make any system call (by\n"
 "                              default each is locked down: seccomp)\n"
-"      --no-splice             copy data through user space instead of\n"
-"                              splice(2) (splice is Linux only)\n"
+"      --no-splice             the same as --splice=never\n"
 "      --reuseport             SO_REUSEPORT on the listening sockets, so that a\n"
 "                              new tcpproxy can take the port over from a\n"
 "                              draining one (see tcpproxy(1))\n"
@@ -66,6 +67,10 @@ const char cli_usage_text[] =
 "                              (default: only on SIGHUP)\n"
 "      --send-proxy=v1|v2      send the destination a PROXY protocol header\n"
 "                              with the client's address first\n"
+"      --splice=auto|always|never\n"
+"                              move bytes by splice(2) through pipes, or by\n"
+"                              copying, or per direction by the traffic\n"
+"                              (default auto; splice is Linux only)\n"
 "      --source=ADDR           connect to the destination from ADDR (an IPv4\n"
 "                              or IPv6 address of this host)\n"
 "  -s, --spare=N               idle children kept ready to accept (default 8)\n"
@@ -107,6 +112,8 @@ const struct option cli_longopts[] = {
 	{ "pair-max-bytes",	required_argument,	NULL, OPT_MAXBYTES },
 	{ "pair-max-seconds",	required_argument,	NULL, OPT_MAXSECS },
 	{ "no-splice",		no_argument,		NULL, OPT_NOSPLICE },
+	{ "splice",		required_argument,	NULL, OPT_SPLICE },
+	{ "pairs-per-child",	required_argument,	NULL, OPT_PERCHILD },
 	{ "no-sandbox",		no_argument,		NULL, OPT_NOSANDBOX },
 	{ "resolve-every",	required_argument,	NULL, OPT_RESOLVE },
 	{ "reuseport",		no_argument,		NULL, OPT_REUSEPORT },

@@ -30,6 +30,8 @@
 #define OPT_RESOLVE	276
 #define OPT_REUSEPORT	277
 #define OPT_FORMAT	278
+#define OPT_SPLICE	279
+#define OPT_PERCHILD	280
 
 extern const struct option	cli_longopts[];
 extern const char		cli_shortopts[];

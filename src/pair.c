@@ -1,8 +1,8 @@
 /*
  * pair.c: one pair's life after accept(): connect to the destination, run
  * the relay, then end through drop_pair(), the one way out, which closes
- * both sides as the reason says, writes the summary line and exits with
- * the status the master reads.  Owns the two connected sockets, the
+ * both sides as the reason says, writes the summary line and returns the
+ * status the master reads, for the child to exit with (or to go on).  Owns the two connected sockets, the
  * child's title and its scoreboard slot; never resolves names (the master
  * did).  Sends the destination a PROXY header first if asked.  Locks
  * itself down (sandbox) once it relays.  Calls upstream, relay_io, relay,
@@ -41,6 +41,7 @@ struct pair {
 	uint64_t	 shown;		/* bytes the scoreboard has */
 	int		 draining;	/* title and scoreboard say so */
 	const struct config *cfg;
+	int		 reuse;		/* the process serves more pairs */
 	const struct dest *dest;	/* while connecting */
 	struct relay	 relay;		/* its end: why the pair ended */
 };
@@ -105,10 +106,13 @@ close_pair(struct pair *p)
 }
 
 /* The one way out of a pair, after spiped's dropconn(). */
-static void __attribute__((noreturn))
-drop_pair(struct pair *p)
+static void
+drop_pair(struct pair *p, struct pair_result *res)
 {
-	_exit(close_pair(p)->exit);
+	res->exit = close_pair(p)->exit;
+	res->reason = p->relay.end;
+	res->up = p->relay.dir[RELAY_UP].nout;
+	res->down = p->relay.dir[RELAY_DOWN].nout;
 }
 
 /* A pair with client cfd from peer, before anything is done with it. */
@@ -231,7 +235,9 @@ lockdown(void *arg)
 {
 	const struct pair *p = arg;
 
-	if (p->cfg->sandbox && sandbox_pair() == -1 && errno != ENOSYS)
+	/* A child that goes back to accept() stays in the idle stage. */
+	if (p->cfg->sandbox && !p->reuse && sandbox_pair() == -1 &&
+	    errno != ENOSYS)
 		log_msg(LOGL_WARN, "pair client=%s: no sandbox: %s",
 		    p->client, strerror(errno));
 }
@@ -272,10 +278,11 @@ relay(const struct config *cfg, struct pair *p)
 	tune(cfg, p->fd[RELAY_UPSTREAM]);
 	sb_upstream(p->sb, p->upstream);
 	title_set("relay", p->client, " > ", p->upstream, (const char *)NULL);
-	rc.splice = cfg->splice;
+	rc.path = (enum relay_io_path)cfg->splice;
 	rc.end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
 	rc.max_bytes = cfg->pair_max_bytes;
 	rc.signals = PAIR_SIGNALS;
+	rc.release = p->reuse;
 	rc.progress = progress;
 	rc.ready = lockdown;
 	rc.arg = p;
@@ -317,17 +324,19 @@ send_header(const struct config *cfg, struct pair *p,
 }
 
 /*
- * pair_serve: relay the connected client cfd to the destination, log the
- * summary and exit.
+ * pair_serve: relay the connected client cfd to the destination and log
+ * the summary.
  */
 void
 pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
-    const struct pair_client *c, struct sb_slot *sb)
+    const struct pair_client *c, struct sb_slot *sb, int reuse,
+    struct pair_result *res)
 {
 	struct pair p;
 
 	pair_open(&p, cfg, cfd, (const struct sockaddr *)&c->addr, c->addrlen,
 	    sb);
+	p.reuse = reuse;
 	sb_client(sb, p.client, p.start);
 	title_set("connect", p.client, (const char *)NULL);
 	if (netio_fd_ok(cfd) == -1)
@@ -344,5 +353,5 @@ pair_serve(const struct config *cfg, const struct dest *dest, int cfd,
 		    (cfg->send_proxy == 0 || send_header(cfg, &p, c) == 0))
 			relay(cfg, &p);
 	}
-	drop_pair(&p);
+	drop_pair(&p, res);
 }

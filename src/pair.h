@@ -25,17 +25,26 @@ struct pair_client {
 	socklen_t		addrlen, locallen;
 };
 
+/* How a pair ended, for the process that served it. */
+struct pair_result {
+	enum end_reason	 reason;
+	enum end_exit	 exit;		/* the status end.h gives the reason */
+	uint64_t	 up, down;	/* bytes delivered each way */
+};
+
 /*
  * Serve the one connected client cfd (non-blocking, close-on-exec): connect
  * to dest, send it a PROXY header (--send-proxy), relay, then close both
- * sides, write the pair's summary line and exit with the status end.h
- * gives its reason.  Progress shows in scoreboard slot sb (NULL: none) and
- * in the process title.  SIGTERM and SIGINT must be caught and blocked
- * (sig_init).
+ * sides and write the pair's summary line; *res says how it ended, and
+ * the caller exits with res->exit or, with reuse, may take another client.
+ * Without reuse the relaying child locks itself down further (sandbox.c)
+ * and leaves its pipes and buffers to its exit.  Progress shows in
+ * scoreboard slot sb (NULL: none) and in the process title.  SIGTERM and
+ * SIGINT must be caught and blocked (sig_init).
  */
 void	pair_serve(const struct config *, const struct dest *, int cfd,
-	    const struct pair_client *, struct sb_slot *sb)
-	    __attribute__((noreturn));
+	    const struct pair_client *, struct sb_slot *sb, int reuse,
+	    struct pair_result *res);
 
 /*
  * End the client cfd, there since since (ms, monotonic; 0: now), before

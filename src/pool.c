@@ -118,6 +118,18 @@ adjust(struct pool *p, int64_t now)
 	return plan.wake_at;
 }
 
+/*
+ * Tell the children that serve more than one pair whether they may take
+ * another: only while running, and only those of the current generation.
+ * Written before the idle ones are retired, so that none that finishes a
+ * pair later goes back to accept().
+ */
+static void
+publish(const struct pool *p)
+{
+	sb_master_gen(p->slots.gen, p->stop != POLICY_RUNNING);
+}
+
 static void
 stop(struct pool *p, int sig)
 {
@@ -126,6 +138,7 @@ stop(struct pool *p, int sig)
 
 	if (p->stop == POLICY_RUNNING) {
 		p->stop = POLICY_DRAINING;
+		publish(p);
 		if (p->cfg->drain_ms > 0)
 			p->drain_until = now + p->cfg->drain_ms;
 		log_msg(LOGL_INFO, "%s: no new clients; waiting for %u open "
@@ -174,6 +187,7 @@ reload(struct pool *p, int64_t now, int timed)
 	if (rc != 0 || (timed && !changed))
 		return;
 	p->slots.gen++;
+	publish(p);
 	if (p->stop != POLICY_RUNNING)
 		return;
 	/* The policy forks the rest of the new spares, in batches. */
@@ -191,6 +205,7 @@ on_signals(struct pool *p, unsigned mask, int64_t now)
 			p->exitcode = 1;
 			if (p->stop == POLICY_RUNNING)
 				p->stop = POLICY_DRAINING;
+			publish(p);
 		}
 	}
 	if (mask & SIGBIT(SIGTERM))
@@ -362,8 +377,12 @@ setup(const struct config *cfg, int *lfds, int nlfd)
 	if (cfg->max_per_source > 0 && srclim_create(cfg->max_children) == -1)
 		return NULL;
 	if (sb_create(cfg->max_children) == -1)
-		log_msg(LOGL_WARN, "no scoreboard (--status will not work): "
-		    "%s", strerror(errno));
+		log_msg(LOGL_WARN, "no scoreboard (--status will not work%s): "
+		    "%s", cfg->pairs_per_child != 1 ? ", and each child serves "
+		    "one pair" : "", strerror(errno));
+	publish(p);
+	if (cfg->pairs_per_child != 1)
+		policy_reuse(&p->policy);
 	/* A stray retire signal (our children's) must not kill the master. */
 	sig_ignore(SIGUSR2);
 	return p;

@@ -25,6 +25,20 @@ policy_init(struct policy *p, unsigned spare, unsigned max_children,
 }
 
 /*
+ * policy_reuse: busy children come back idle.  Under a steady load one
+ * comes back about when the next client is taken, so the idle count
+ * swings around the target: retiring on every swing above it and forking
+ * on every swing below would cost a fork per client again.  So the pool
+ * keeps what it grew to while clients come, and shrinks after one quiet
+ * window.
+ */
+void
+policy_reuse(struct policy *p)
+{
+	p->reuse = 1;
+}
+
+/*
  * policy_taken: a child took a client.
  */
 void
@@ -143,9 +157,10 @@ policy_run(struct policy *p, const struct policy_in *in, int64_t now,
 		t = target(p, now);
 		plan->target_moved = t != p->target;
 		p->target = t;
-		if (in->idle > t)
-			plan->retire = in->idle - t;
-		else
+		if (in->idle > t) {
+			if (!p->reuse || p->taken_now + p->taken_last == 0)
+				plan->retire = in->idle - t;
+		} else
 			grow(p, in, t - in->idle, now, plan);
 	}
 	plan->wake_at = wake(p, in, in->idle + plan->spawn - plan->retire,

@@ -38,6 +38,7 @@ struct policy {
 	unsigned	 taken_last;	/* clients taken in the previous one */
 	unsigned	 target;	/* idle children wanted, last run */
 	int		 at_limit;	/* --max-children stopped a spawn */
+	int		 reuse;		/* children come back idle after a pair */
 };
 
 /* The pool as the policy sees it. */
@@ -62,6 +63,12 @@ struct policy_plan {
 
 void	policy_init(struct policy *, unsigned spare, unsigned max_children,
 	    int64_t now);
+
+/*
+ * Children serve more than one pair (--pairs-per-child): idle children
+ * above the target are retired only once clients stop coming.
+ */
+void	policy_reuse(struct policy *);
 
 /* A child took a client: counts toward the rate, ends any back-off. */
 void	policy_taken(struct policy *);

@@ -327,15 +327,34 @@ slots_reap(struct slots *s, int64_t now)
 		sb_master_counts((unsigned)i, &up, &down);
 		s->bytes_up += up;
 		s->bytes_down += down;
-		srclim_reap((unsigned)i);
+		srclim_release((unsigned)i);
 		sb_master_set((unsigned)i, 0, SB_FREE);
 		judge(s, pid, was, st, now);
 	}
 }
 
 /*
- * slots_read_taken: children's "taken" records; odd ones (a stale slot,
- * pid or generation) are ignored, as a child may be gone already.
+ * A child that served a pair is idle again (--pairs-per-child): count the
+ * pair as its exit would have, and retire the child at once if it is of
+ * an older generation, which must not take another client.
+ */
+static void
+back_idle(struct slots *s, unsigned i, const struct child_msg *m)
+{
+	if (m->code == END_EXIT_SERVED)
+		s->served++;
+	else
+		s->failed++;
+	s->bytes_up += m->up;
+	s->bytes_down += m->down;
+	set_state(s, i, SLOT_IDLE);
+	if (s->slot[i].gen != s->gen)
+		retire_one(s, i);
+}
+
+/*
+ * slots_read_taken: children's records; odd ones (a stale slot, pid or
+ * generation) are ignored, as a child may be gone already.
  */
 void
 slots_read_taken(struct slots *s)
@@ -353,16 +372,19 @@ slots_read_taken(struct slots *s)
 			return;
 		/* Records are written whole and atomically: no partials. */
 		for (k = 0; k < (size_t)n / sizeof(m[0]); k++) {
-			if (m[k].event != CHILD_MSG_TAKEN ||
-			    m[k].slot >= s->hiwater)
+			if (m[k].slot >= s->hiwater)
 				continue;
 			sl = &s->slot[m[k].slot];
-			if (sl->pid != (pid_t)m[k].pid || sl->gen != m[k].gen ||
-			    (sl->state != SLOT_IDLE &&
-			    sl->state != SLOT_RETIRING))
+			if (sl->pid != (pid_t)m[k].pid || sl->gen != m[k].gen)
 				continue;
-			set_state(s, m[k].slot, SLOT_BUSY);
-			policy_taken(s->policy);
+			if (m[k].event == CHILD_MSG_TAKEN &&
+			    (sl->state == SLOT_IDLE ||
+			    sl->state == SLOT_RETIRING)) {
+				set_state(s, m[k].slot, SLOT_BUSY);
+				policy_taken(s->policy);
+			} else if (m[k].event == CHILD_MSG_IDLE &&
+			    sl->state == SLOT_BUSY)
+				back_idle(s, m[k].slot, &m[k]);
 		}
 	}
 }

@@ -111,6 +111,21 @@ relay_on_read(struct relay *r, int d, size_t n, int64_t now)
 }
 
 /*
+ * relay_set_cap: direction d, empty, takes cap bytes from now on (its
+ * path changed, and with it the buffer behind it).
+ */
+void
+relay_set_cap(struct relay *r, int d, size_t cap)
+{
+	struct relay_dir *dp = &r->dir[d];
+
+	assert(cap > 0 && dp->len == 0);
+	dp->cap = cap;
+	dp->off = 0;
+	dp->full = 0;
+}
+
+/*
  * relay_on_full: the buffer of d is full at its current length.  A splice
  * pipe holds at most one page per slot, so small segments can fill it
  * long before cap bytes; asking select() to read then would spin.

@@ -85,6 +85,12 @@ void	relay_set_idle(struct relay *, int64_t idle_ms, int64_t now);
 int	relay_free_spans(const struct relay *, int d, struct relay_span[2]);
 int	relay_data_spans(const struct relay *, int d, struct relay_span[2]);
 
+/*
+ * Direction d, which holds no byte, has a buffer of cap (> 0) bytes from
+ * now on: the caller moved it to another path (relay_path.h).
+ */
+void	relay_set_cap(struct relay *, int d, size_t cap);
+
 /* n > 0 bytes were read from the source of d into its free spans. */
 void	relay_on_read(struct relay *, int d, size_t n, int64_t now);
 /*

@@ -27,13 +27,17 @@
 #include "netio.h"
 #include "sig.h"
 #include "util.h"
+#include "relay_path.h"
 #include "relay_io.h"
 
 struct io {
 	struct relay	*r;
 	const int	*fd;			/* fd[side] */
-	int		 splice;		/* pipes, not buffers */
-	int		 pipe[RELAY_NDIR][2];	/* splice: [d][0] read end */
+	int		 path;			/* RELAY_IO_COPY, ... */
+	int		 splice[RELAY_NDIR];	/* d moves through its pipe */
+	int		 nosplice[RELAY_NDIR];	/* d's source cannot splice */
+	struct relay_path way[RELAY_NDIR];	/* RELAY_IO_AUTO: d's path */
+	int		 pipe[RELAY_NDIR][2];	/* [d][0] read end */
 	char		*buf[RELAY_NDIR];	/* copy: one per direction */
 	size_t		 bufsize;
 	const struct relay_io_cfg *cfg;
@@ -59,15 +63,22 @@ span_total(const struct relay_span *sp, int n)
 	return n == 0 ? 0 : n == 1 ? sp[0].len : sp[0].len + sp[1].len;
 }
 
+/* Buffers of the full --buffer-size, for copying all the way. */
 static int
 open_buffers(struct io *io)
 {
 	char *mem;
+	int d;
 
 	if ((mem = malloc(2 * io->bufsize)) == NULL)
 		return -1;
 	io->buf[RELAY_UP] = mem;
 	io->buf[RELAY_DOWN] = mem + io->bufsize;
+	for (d = 0; d < RELAY_NDIR; d++) {
+		io->splice[d] = 0;
+		relay_set_cap(io->r, d, io->bufsize);
+	}
+	io->path = RELAY_IO_COPY;
 	return 0;
 }
 
@@ -87,10 +98,10 @@ failed(struct io *io, int d, ssize_t res, int err)
 /*
  * One read from the source of d into its free spans (in), or one write of
  * its data spans to the sink: the netio outcome, or 0 if relay.c has no
- * span for it.
+ * span for it.  *asked is how many bytes it asked for.
  */
 static ssize_t
-transfer(struct io *io, int d, int in)
+transfer(struct io *io, int d, int in, size_t *asked)
 {
 	struct relay_span sp[2];
 	struct iovec iov[2];
@@ -98,12 +109,11 @@ transfer(struct io *io, int d, int in)
 
 	cnt = in ? relay_free_spans(io->r, d, sp) :
 	    relay_data_spans(io->r, d, sp);
-	if (cnt == 0)
+	if ((*asked = span_total(sp, cnt)) == 0)
 		return 0;
-	if (io->splice)
-		return in ? netio_splice(io->fd[d], io->pipe[d][1],
-		    span_total(sp, cnt)) : netio_splice(io->pipe[d][0],
-		    io->fd[1 - d], span_total(sp, cnt));
+	if (io->splice[d])
+		return in ? netio_splice(io->fd[d], io->pipe[d][1], *asked) :
+		    netio_splice(io->pipe[d][0], io->fd[1 - d], *asked);
 	cnt = spans_to_iov(io->buf[d], sp, cnt, iov);
 	return in ? netio_readv(io->fd[d], iov, cnt) :
 	    netio_writev(io->fd[1 - d], iov, cnt);
@@ -113,7 +123,8 @@ transfer(struct io *io, int d, int in)
 static int
 pump_write(struct io *io, int d, int64_t now)
 {
-	ssize_t n = transfer(io, d, 0);
+	size_t asked;
+	ssize_t n = transfer(io, d, 0, &asked);
 
 	if (n > 0)
 		relay_on_write(io->r, d, (size_t)n, now);
@@ -122,38 +133,84 @@ pump_write(struct io *io, int d, int64_t now)
 	return n > 0;
 }
 
-/* Read into direction d: 1 on progress, 0 when the source has nothing. */
+/*
+ * RELAY_IO_AUTO, before a read of d: the path its reads argue for, taken
+ * while it holds nothing (relay_path.c).
+ */
+static void
+choose_path(struct io *io, int d)
+{
+	struct relay_path *p = &io->way[d];
+
+	if (io->path != RELAY_IO_AUTO || io->nosplice[d] ||
+	    !relay_path_switch(p, io->r->dir[d].len))
+		return;
+	io->splice[d] = p->mode == RELAY_PATH_SPLICE;
+	relay_set_cap(io->r, d, io->splice[d] ? io->bufsize : p->small);
+}
+
+/*
+ * The source of d cannot splice (EINVAL: not a socket that can): copy
+ * instead, 1 if it can.  Only ever with nothing in its pipe.
+ */
+static int
+stop_splicing(struct io *io, int d)
+{
+	const struct relay *r = io->r;
+
+	if (io->path == RELAY_IO_AUTO) {
+		io->nosplice[d] = 1;
+		io->splice[d] = 0;
+		relay_set_cap(io->r, d, io->way[d].small);
+		return 1;
+	}
+	/* Forced splicing: copy both ways, if no byte moved yet. */
+	return r->dir[RELAY_UP].nin + r->dir[RELAY_DOWN].nin == 0 &&
+	    open_buffers(io) == 0;
+}
+
+/*
+ * Read into direction d: PUMP_MORE when the source may have more, PUMP_DRY
+ * when the read drained it, 0 when it moved nothing.
+ */
+enum { PUMP_NONE, PUMP_MORE, PUMP_DRY };
+
 static int
 pump_read(struct io *io, int d, int64_t now)
 {
+	size_t asked;
 	ssize_t n;
 
-	if ((n = transfer(io, d, 1)) == 0)
-		return 0;
+	choose_path(io, d);
+	if ((n = transfer(io, d, 1, &asked)) == 0)
+		return PUMP_NONE;
 	if (n > 0) {
 		relay_on_read(io->r, d, (size_t)n, now);
-		return 1;
+		if (io->path == RELAY_IO_AUTO)
+			relay_path_on_read(&io->way[d], asked, (size_t)n);
+		/*
+		 * A stream socket returns less than asked only when its queue
+		 * ran dry: another read now would only say EAGAIN, so select()
+		 * says when there is more.
+		 */
+		return (size_t)n < asked ? PUMP_DRY : PUMP_MORE;
 	}
-	/* A socket that cannot splice, before any byte moved: copy instead. */
-	if (n == NETIO_BUG && io->splice && errno == EINVAL &&
-	    io->r->dir[RELAY_UP].nin + io->r->dir[RELAY_DOWN].nin == 0 &&
-	    open_buffers(io) == 0) {
-		io->splice = 0;
+	if (n == NETIO_BUG && io->splice[d] && errno == EINVAL &&
+	    stop_splicing(io, d))
 		return pump_read(io, d, now);
-	}
 	/*
 	 * EAGAIN with data in the pipe may be the pipe, out of slots for
 	 * small segments: wait for a write rather than spin on readability.
 	 */
-	if (n == NETIO_AGAIN && io->splice && io->r->dir[d].len > 0)
+	if (n == NETIO_AGAIN && io->splice[d] && io->r->dir[d].len > 0)
 		relay_on_full(io->r, d);
 	else if (n == NETIO_AGAIN)
-		return 0;
+		return PUMP_NONE;
 	else if (n == NETIO_BUG)
 		relay_end(io->r, END_INTERNAL, errno);
 	else
 		relay_on_eof(io->r, d, n == NETIO_EOF ? 0 : errno);
-	return 0;
+	return PUMP_NONE;
 }
 
 /*
@@ -164,7 +221,7 @@ pump_read(struct io *io, int d, int64_t now)
 static void
 pump(struct io *io, int d, int readable, int writable, int64_t now)
 {
-	int i, moved;
+	int i, moved, rd;
 
 	for (i = 0; i < RELAY_IO_ROUNDS && !relay_done(io->r); i++) {
 		moved = 0;
@@ -173,8 +230,9 @@ pump(struct io *io, int d, int readable, int writable, int64_t now)
 			moved = writable;
 		}
 		if (readable && !relay_done(io->r)) {
-			readable = pump_read(io, d, now);
-			if (readable)
+			rd = pump_read(io, d, now);
+			readable = rd == PUMP_MORE;
+			if (rd != PUMP_NONE)
 				moved = writable = 1;
 		}
 		if (!moved)
@@ -310,12 +368,58 @@ open_pipes(struct io *io)
 }
 
 /*
+ * Pipes and buffers for cfg->path.  RELAY_IO_AUTO copies through small,
+ * the caller's buffers of RELAY_IO_SMALL bytes each, until a direction
+ * splices; without pipes it copies all the way.  -1 if nothing can carry
+ * the bytes.
+ */
+static int
+open_path(struct io *io, char small[RELAY_NDIR][RELAY_IO_SMALL])
+{
+	size_t sz = io->bufsize < RELAY_IO_SMALL ? io->bufsize :
+	    RELAY_IO_SMALL;
+	int d;
+
+	io->path = io->cfg->path;
+	if (io->path == RELAY_IO_COPY || open_pipes(io) == -1)
+		return open_buffers(io);
+	for (d = 0; d < RELAY_NDIR; d++) {
+		io->splice[d] = io->path == RELAY_IO_SPLICE;
+		if (io->path == RELAY_IO_AUTO) {
+			io->buf[d] = small[d];
+			relay_path_init(&io->way[d], sz);
+			relay_set_cap(io->r, d, sz);
+		}
+	}
+	return 0;
+}
+
+/* The pair is over and the process goes on: give back what it had. */
+static void
+release(struct io *io)
+{
+	int d, e;
+
+	for (d = 0; d < RELAY_NDIR; d++)
+		for (e = 0; e < 2; e++)
+			if (io->pipe[d][e] != -1)
+				(void)close(io->pipe[d][e]);
+	if (io->path == RELAY_IO_COPY)
+		free(io->buf[RELAY_UP]);
+}
+
+/*
  * relay_io_run: relay fd[0] <-> fd[1] until *r ends.
  */
 void
 relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
     struct relay *r)
 {
+	/*
+	 * On the stack, so that a small message touches a page the child
+	 * has touched already, rather than one of its own (README, Pages).
+	 */
+	char small[RELAY_NDIR][RELAY_IO_SMALL];
 	struct io io;
 
 	memset(&io, 0, sizeof(io));
@@ -323,10 +427,15 @@ relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
 	io.fd = fd;
 	io.cfg = cfg;
 	io.bufsize = r->dir[RELAY_UP].cap;
-	io.splice = cfg->splice && open_pipes(&io) == 0;
-	if (!io.splice && open_buffers(&io) == -1)
+	io.pipe[RELAY_UP][0] = io.pipe[RELAY_UP][1] = -1;
+	io.pipe[RELAY_DOWN][0] = io.pipe[RELAY_DOWN][1] = -1;
+	if (open_path(&io, small) == -1)
 		relay_end(r, END_SHORT, errno);
+	/* Signals are polled in a busy loop only (see loop()). */
+	io.poll_at = util_now_ms() + RELAY_IO_SIGPOLL_MS;
 	if (cfg->ready != NULL)
 		cfg->ready(cfg->arg);
 	loop(&io);
+	if (cfg->release)
+		release(&io);
 }

@@ -16,12 +16,23 @@
 /* A busy loop asks for pending signals at least this often (sig_poll()). */
 #define RELAY_IO_SIGPOLL_MS	100
 
+/* Most bytes a direction copies at a time while it may still splice. */
+#define RELAY_IO_SMALL	16384
+
+/* How the bytes move (--splice). */
+enum relay_io_path {
+	RELAY_IO_COPY,		/* through buffers of the full size */
+	RELAY_IO_SPLICE,	/* through pipes (else copy) */
+	RELAY_IO_AUTO		/* per direction, by the traffic (relay_path.h) */
+};
+
 /* How to relay one pair. */
 struct relay_io_cfg {
-	int		 splice;	/* pipes where the system allows */
+	enum relay_io_path path;	/* splice only where the system can */
 	int64_t		 end_at;	/* util_now_ms() time to end; 0: never */
 	uint64_t	 max_bytes;	/* both directions together; 0: no limit */
 	unsigned	 signals;	/* SIGBIT()s that end the pair */
+	int		 release;	/* free pipes and buffers at the end */
 	/*
 	 * Called after every wake-up that may have moved data, with the
 	 * clock read then; NULL for none.  The loop itself reports nothing.
@@ -39,10 +50,11 @@ struct relay_io_cfg {
  * (END_MAXTIME, END_MAXBYTES), by one of cfg->signals (END_SIGNAL; caught
  * and blocked, see sig.h) or by a failure of its own (END_SHORT,
  * END_INTERNAL, with the errno in r->end_err).  Data moves through a pipe
- * per direction where cfg->splice and the system allow, else through
- * buffers.  Both sockets must have passed netio_fd_ok().  Closes nothing,
- * and leaves its pipes and buffers for the process's exit to release:
- * only a child that exits next calls it.
+ * per direction where the system allows, else through buffers, or by
+ * turns, as cfg->path says.  Both sockets must have passed netio_fd_ok().
+ * Closes neither socket.  Its pipes and buffers are released with
+ * cfg->release, else left for the process's exit (one syscall per
+ * descriptor fewer for a child that exits next).
  */
 void	relay_io_run(const int fd[2], const struct relay_io_cfg *,
 	    struct relay *r);

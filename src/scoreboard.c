@@ -196,6 +196,37 @@ sb_counts(struct sb_slot *s, uint64_t up, uint64_t down, int64_t progress)
 }
 
 void
+sb_idle(struct sb_slot *s)
+{
+	if (s == NULL)
+		return;
+	wbegin(s);
+	s->client[0] = s->upstream[0] = '\0';
+	s->up = s->down = 0;
+	s->start = s->progress = 0;
+	s->state = SB_IDLE;
+	wend(s);
+}
+
+void
+sb_master_gen(uint32_t gen, int stopping)
+{
+	if (sb_head == NULL)
+		return;
+	__atomic_store_n(&sb_head->gen, gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&sb_head->stopping, (uint32_t)stopping,
+	    __ATOMIC_RELEASE);
+}
+
+int
+sb_gen_current(uint32_t gen)
+{
+	return sb_head != NULL &&
+	    !__atomic_load_n(&sb_head->stopping, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&sb_head->gen, __ATOMIC_ACQUIRE) == gen;
+}
+
+void
 sb_count_end(unsigned reason, uint64_t up, uint64_t down)
 {
 	struct sb_totals *t;

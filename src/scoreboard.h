@@ -34,7 +34,9 @@ struct sb_header {
 	uint32_t	 slot_size;	/* sizeof(struct sb_slot) */
 	uint32_t	 nslots;
 	int32_t		 master;	/* its pid */
-	uint32_t	 pad[9];
+	uint32_t	 gen;		/* the pool's generation (reloads) */
+	uint32_t	 stopping;	/* the master takes no new clients */
+	uint32_t	 pad[7];
 	struct sb_totals totals;
 };
 
@@ -92,6 +94,20 @@ void	sb_counts(struct sb_slot *, uint64_t up, uint64_t down,
 	    int64_t progress);
 
 /* A pair ended for reason with those bytes (any process of the pool). */
+/*
+ * In a child that served a pair and may serve another (--pairs-per-child):
+ * its slot is idle again, with nothing left of the pair.
+ */
+void	sb_idle(struct sb_slot *);
+
+/*
+ * The master's generation and whether it stopped, for children that go
+ * back to accept() after a pair: a child of generation gen may, if this
+ * returns 1.  0 without a scoreboard.
+ */
+void	sb_master_gen(uint32_t gen, int stopping);
+int	sb_gen_current(uint32_t gen);
+
 void	sb_count_end(unsigned reason, uint64_t up, uint64_t down);
 /* The master's counters and gauges. */
 void	sb_master_totals(uint64_t forks, uint64_t fork_failed, unsigned idle,

@@ -180,7 +180,7 @@ srclim_take(unsigned slot, const struct sockaddr *sa, socklen_t len,
 }
 
 void
-srclim_reap(unsigned slot)
+srclim_release(unsigned slot)
 {
 	unsigned i;
 

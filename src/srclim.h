@@ -22,12 +22,16 @@ int	srclim_create(unsigned nslots);
  * against its address (an IPv4 address, or the IPv6 /64 it is in) if that
  * has fewer than limit live pairs, and return 1; return 0 if it has limit
  * already.  A client that is not IP is not counted (1).  The count is
- * returned by srclim_reap() when the master reaps the child.
+ * returned by srclim_release().
  */
 int	srclim_take(unsigned slot, const struct sockaddr *sa, socklen_t len,
 	    unsigned limit);
 
-/* In the master, once the child of slot `slot` is reaped. */
-void	srclim_reap(unsigned slot);
+/*
+ * Return the count slot `slot` took, if it holds one: in the master once
+ * it reaped the slot's child, or in a child whose pair ended and that
+ * goes on to take another (--pairs-per-child).
+ */
+void	srclim_release(unsigned slot);
 
 #endif /* TCPPROXY_SRCLIM_H */
