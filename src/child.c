@@ -162,7 +162,7 @@ admit_peer(const struct config *cfg, uint32_t slot, int cfd,
  * 0 if it had no good header in time, or the rules refuse it: then it
  * has ended here, as *res says.
  */
-static int
+static int __attribute__((noinline))
 take_header(const struct config *cfg, uint32_t slot, int cfd,
     struct pair_client *c, struct pair_result *res)
 {
@@ -203,8 +203,11 @@ take_header(const struct config *cfg, uint32_t slot, int cfd,
 	return admit(cfg, slot, cfd, &c->addr, c->addrlen);
 }
 
-/* Wait for a client; exit quietly if told to retire first. */
-static int
+/*
+ * Wait for a client; exit quietly if told to retire first.  Not inlined:
+ * its frame is gone by the time the pair runs (README, "Pages").
+ */
+static int __attribute__((noinline))
 take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
     socklen_t *len)
 {
@@ -280,7 +283,7 @@ again(const struct child_ctx *ctx, const struct pair_result *res)
  * its scoreboard row and its title.  The master hears of it last, when
  * the child can take a client again.
  */
-static void
+static void __attribute__((noinline))
 back_to_idle(const struct child_ctx *ctx, const struct pair_result *res)
 {
 	/* As setup_signals(); the death signal is still set. */

@@ -205,6 +205,35 @@ syslog_send(const char *buf, size_t len)
 }
 
 /* Timestamp or priority, then "tcpproxy[pid]: ". */
+/* "tcpproxy[PID]: " after n bytes of buf. */
+static size_t
+pid_tag(char *buf, size_t size, size_t n)
+{
+	n = util_append(buf, size, n, "tcpproxy[");
+	n = util_append_num(buf, size, n, (uint64_t)getpid(), 1);
+	return util_append(buf, size, n, "]: ");
+}
+
+/* "2026-12-01T21:24:35.282Z " (UTC, milliseconds) into buf. */
+static size_t
+append_time(char *buf, size_t size, const struct tm *tm, long ms)
+{
+	static const char sep[] = "--T::.";
+	const int v[] = { tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+	    tm->tm_hour, tm->tm_min, tm->tm_sec, (int)ms };
+	char s[2] = { 0, 0 };
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		n = util_append_num(buf, size, n, (uint64_t)v[i],
+		    i == 0 ? 4 : i == 6 ? 3 : 2);
+		s[0] = i < 6 ? sep[i] : 'Z';
+		n = util_append(buf, size, n, s);
+	}
+	return util_append(buf, size, n, " ");
+}
+
 static size_t
 prefix(char *buf, size_t size, enum log_level level)
 {
@@ -225,40 +254,34 @@ prefix(char *buf, size_t size, enum log_level level)
 		if (n > 0 && (size_t)n < size)
 			n += snprintf(buf + n, size - (size_t)n,
 			    "tcpproxy[%ld]: ", (long)getpid());
-	} else if (log_journal)
-		n = snprintf(buf, size, "<%d>tcpproxy[%ld]: ", prio[level],
-		    (long)getpid());
-	else {
+	} else if (log_journal) {
+		n = (int)util_append(buf, size, 0, "<");
+		n = (int)util_append_num(buf, size, (size_t)n,
+		    (uint64_t)prio[level], 1);
+		n = (int)util_append(buf, size, (size_t)n, ">");
+		n = (int)pid_tag(buf, size, (size_t)n);
+	} else {
+		/* By hand, not snprintf(): see util_append_num(). */
 		(void)clock_gettime(CLOCK_REALTIME, &ts);
 		(void)gmtime_r(&ts.tv_sec, &tm);
-		n = snprintf(buf, size,
-		    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ tcpproxy[%ld]: ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
+		n = (int)append_time(buf, size, &tm, ts.tv_nsec / 1000000);
+		n = (int)pid_tag(buf, size, (size_t)n);
 	}
 	if (n < 0)
 		return 0;
 	return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-static void __attribute__((format(printf, 2, 0)))
-vlog(enum log_level level, const char *fmt, va_list ap)
+/* Send the line in buf[0..len), cut to fit with its newline. */
+static void
+emit(char *buf, size_t len)
 {
-	char buf[LOG_LINE_MAX];
-	size_t len;
 	ssize_t n;
-	int n2, save = errno;
 
-	len = prefix(buf, sizeof(buf), level);
-	n2 = vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
-	if (n2 < 0)
-		n2 = 0;
-	len += (size_t)n2;
-	if (len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
+	if (len > LOG_LINE_MAX - 2)
+		len = LOG_LINE_MAX - 2;
 	if (log_to_syslog) {
 		syslog_send(buf, len);
-		errno = save;
 		return;
 	}
 	buf[len++] = '\n';
@@ -266,6 +289,21 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 	do
 		n = write_nowait(buf, len);
 	while (n == -1 && errno == EINTR);
+}
+
+static void __attribute__((format(printf, 2, 0)))
+vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	int n2, save = errno;
+
+	len = prefix(buf, sizeof(buf), level);
+	n2 = vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
+	if (n2 < 0)
+		n2 = 0;
+	len += (size_t)n2;
+	emit(buf, len);
 	errno = save;
 }
 
@@ -282,6 +320,24 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * log_line: a line made already, without printf (see util_append_num()).
+ */
+void
+log_line(enum log_level level, const char *line)
+{
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	int save = errno;
+
+	if (level > log_level)
+		return;
+	len = prefix(buf, sizeof(buf), level);
+	len = util_append(buf, sizeof(buf), len, line);
+	emit(buf, len);
+	errno = save;
 }
 
 /*

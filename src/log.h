@@ -40,6 +40,9 @@ int	log_stdio_inetd(void);
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* The same, for a line without conversions. */
+void	log_line(enum log_level, const char *line);
+
 /* At most one line per interval_ms for *last (a caller-owned clock). */
 void	log_limited(int64_t *last, int64_t interval_ms, enum log_level,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

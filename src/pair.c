@@ -70,15 +70,28 @@ static void
 summary(const struct pair *p, const struct end_info *e)
 {
 	int64_t ms = util_now_ms() - p->start;
-	char detail[64];
+	char line[LOG_LINE_MAX / 2];
+	size_t n;
 
-	fmt_detail(&p->relay, e->detail, detail, sizeof(detail));
-	log_msg(e->warn ? LOGL_WARN : LOGL_INFO,
-	    "pair client=%s upstream=%s up=%llu down=%llu duration=%lld.%03llds"
-	    " reason=%s%s", p->client, p->upstream,
-	    (unsigned long long)p->relay.dir[RELAY_UP].nout,
-	    (unsigned long long)p->relay.dir[RELAY_DOWN].nout,
-	    (long long)(ms / 1000), (long long)(ms % 1000), e->name, detail);
+	n = util_append(line, sizeof(line), 0, "pair client=");
+	n = util_append(line, sizeof(line), n, p->client);
+	n = util_append(line, sizeof(line), n, " upstream=");
+	n = util_append(line, sizeof(line), n, p->upstream);
+	n = util_append(line, sizeof(line), n, " up=");
+	n = util_append_num(line, sizeof(line), n,
+	    p->relay.dir[RELAY_UP].nout, 1);
+	n = util_append(line, sizeof(line), n, " down=");
+	n = util_append_num(line, sizeof(line), n,
+	    p->relay.dir[RELAY_DOWN].nout, 1);
+	n = util_append(line, sizeof(line), n, " duration=");
+	n = util_append_num(line, sizeof(line), n, (uint64_t)(ms / 1000), 1);
+	n = util_append(line, sizeof(line), n, ".");
+	n = util_append_num(line, sizeof(line), n, (uint64_t)(ms % 1000), 3);
+	n = util_append(line, sizeof(line), n, "s reason=");
+	n = util_append(line, sizeof(line), n, e->name);
+	fmt_detail(&p->relay, e->detail, line + n, sizeof(line) - n);
+	/* One line, made without printf: see util_append_num(). */
+	log_line(e->warn ? LOGL_WARN : LOGL_INFO, line);
 }
 
 /*

@@ -14,13 +14,13 @@
  * netio, sig and util.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +39,10 @@ struct io {
 	struct relay_path way[RELAY_NDIR];	/* RELAY_IO_AUTO: d's path */
 	int		 pipe[RELAY_NDIR][2];	/* [d][0] read end */
 	char		*buf[RELAY_NDIR];	/* copy: one per direction */
+	char		*mem;			/* the buffers' mapping */
+	size_t		 memsize;
+	int		 dirty;			/* a read touched mem since
+						   it was last given back */
 	size_t		 bufsize;
 	const struct relay_io_cfg *cfg;
 	int64_t		 poll_at;		/* next sig_poll() when busy */
@@ -63,23 +67,62 @@ span_total(const struct relay_span *sp, int n)
 	return n == 0 ? 0 : n == 1 ? sp[0].len : sp[0].len + sp[1].len;
 }
 
+/*
+ * Two buffers of size bytes, in a mapping of their own: no page of it is
+ * touched until bytes land there, and give_back() can hand the pages back
+ * whole.  0, or -1 with errno.
+ */
+static int
+map_buffers(struct io *io, size_t size)
+{
+	void *p;
+
+	p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	io->mem = p;
+	io->memsize = 2 * size;
+	io->buf[RELAY_UP] = io->mem;
+	io->buf[RELAY_DOWN] = io->mem + size;
+	return 0;
+}
+
 /* Buffers of the full --buffer-size, for copying all the way. */
 static int
 open_buffers(struct io *io)
 {
-	char *mem;
 	int d;
 
-	if ((mem = malloc(2 * io->bufsize)) == NULL)
+	if (io->mem != NULL)
+		(void)munmap(io->mem, io->memsize);
+	io->mem = NULL;
+	if (map_buffers(io, io->bufsize) == -1)
 		return -1;
-	io->buf[RELAY_UP] = mem;
-	io->buf[RELAY_DOWN] = mem + io->bufsize;
 	for (d = 0; d < RELAY_NDIR; d++) {
 		io->splice[d] = 0;
 		relay_set_cap(io->r, d, io->bufsize);
 	}
 	io->path = RELAY_IO_COPY;
 	return 0;
+}
+
+/*
+ * The pair has been quiet for RELAY_IO_GIVEBACK_MS: if no byte waits in
+ * the buffers, give their pages back, so that an idle pair holds no more
+ * memory than one that never copied (README, "Pages").  The next read
+ * gets fresh zeroed pages.
+ */
+static void
+give_back(struct io *io)
+{
+	int d;
+
+	for (d = 0; d < RELAY_NDIR; d++)
+		if (!io->splice[d] && io->r->dir[d].len > 0)
+			return;
+	if (madvise(io->mem, io->memsize, MADV_DONTNEED) == 0)
+		io->dirty = 0;
 }
 
 /*
@@ -115,6 +158,7 @@ transfer(struct io *io, int d, int in, size_t *asked)
 		return in ? netio_splice(io->fd[d], io->pipe[d][1], *asked) :
 		    netio_splice(io->pipe[d][0], io->fd[1 - d], *asked);
 	cnt = spans_to_iov(io->buf[d], sp, cnt, iov);
+	io->dirty |= in;
 	return in ? netio_readv(io->fd[d], iov, cnt) :
 	    netio_writev(io->fd[1 - d], iov, cnt);
 }
@@ -133,6 +177,29 @@ pump_write(struct io *io, int d, int64_t now)
 	return n > 0;
 }
 
+/* Direction d's pipe, sized to the buffer; -1 if the system says no. */
+static int
+open_pipe(struct io *io, int d)
+{
+#if defined(__linux__) && defined(F_SETPIPE_SZ)
+	if (pipe2(io->pipe[d], O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	/*
+	 * The default (16 pages) is the default --buffer-size; any other
+	 * size is asked for.  If refused (pipe-max-size), the pipe keeps its
+	 * size and relay_on_full() copes.
+	 */
+	if (io->bufsize != 65536)
+		(void)fcntl(io->pipe[d][0], F_SETPIPE_SZ, (int)io->bufsize);
+	return 0;
+#else
+	(void)io;
+	(void)d;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /*
  * RELAY_IO_AUTO, before a read of d: the path its reads argue for, taken
  * while it holds nothing (relay_path.c).
@@ -145,6 +212,13 @@ choose_path(struct io *io, int d)
 	if (io->path != RELAY_IO_AUTO || io->nosplice[d] ||
 	    !relay_path_switch(p, io->r->dir[d].len))
 		return;
+	if (p->mode == RELAY_PATH_SPLICE && io->pipe[d][0] == -1 &&
+	    open_pipe(io, d) == -1) {
+		/* No pipe to be had: this direction copies from now on. */
+		io->nosplice[d] = 1;
+		p->mode = RELAY_PATH_COPY;
+		return;
+	}
 	io->splice[d] = p->mode == RELAY_PATH_SPLICE;
 	relay_set_cap(io->r, d, io->splice[d] ? io->bufsize : p->small);
 }
@@ -265,7 +339,7 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 	struct relay_wants w;
 	struct timespec ts, *tsp = NULL;
 	int d, maxfd = -1;
-	int64_t left;
+	int64_t left, now = util_now_ms();
 
 	relay_wants(io->r, &w);
 	FD_ZERO(rset);
@@ -281,8 +355,12 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 	if (io->cfg->end_at != 0 && (w.deadline == -1 ||
 	    io->cfg->end_at < w.deadline))
 		w.deadline = io->cfg->end_at;
+	/* Quiet with copied bytes behind it: wake once to give_back(). */
+	if (io->dirty && (w.deadline == -1 ||
+	    now + RELAY_IO_GIVEBACK_MS < w.deadline))
+		w.deadline = now + RELAY_IO_GIVEBACK_MS;
 	if (w.deadline != -1) {
-		left = w.deadline - util_now_ms();
+		left = w.deadline - now;
 		if (left < 0)
 			left = 0;
 		ts.tv_sec = left / 1000;
@@ -310,13 +388,13 @@ loop(struct io *io)
 {
 	fd_set rset, wset;
 	int64_t now;
-	int d;
+	int d, n;
 
 	for (;;) {
 		do_shutdowns(io);
 		if (relay_done(io->r))
 			return;
-		if (wait_events(io, &rset, &wset) == -1) {
+		if ((n = wait_events(io, &rset, &wset)) == -1) {
 			if (errno != EINTR)
 				relay_end(io->r, end_internal(errno), errno);
 			else if (sig_take() & io->cfg->signals)
@@ -324,6 +402,8 @@ loop(struct io *io)
 			continue;
 		}
 		now = util_now_ms();
+		if (n == 0 && io->dirty)
+			give_back(io);
 		/* pselect() prefers ready descriptors to EINTR (sig.h). */
 		if (now >= io->poll_at) {
 			io->poll_at = now + RELAY_IO_SIGPOLL_MS;
@@ -340,53 +420,36 @@ loop(struct io *io)
 	}
 }
 
-/* One pipe per direction, sized to the buffer; -1 if the system says no. */
-static int
-open_pipes(struct io *io)
-{
-#if defined(__linux__) && defined(F_SETPIPE_SZ)
-	int d;
-
-	for (d = 0; d < RELAY_NDIR; d++) {
-		if (pipe2(io->pipe[d], O_CLOEXEC | O_NONBLOCK) == -1)
-			return -1;
-		/*
-		 * The default (16 pages) is the default --buffer-size; any
-		 * other size is asked for.  If refused (pipe-max-size), the
-		 * pipe keeps its size and relay_on_full() copes.
-		 */
-		if (io->bufsize != 65536)
-			(void)fcntl(io->pipe[d][0], F_SETPIPE_SZ,
-			    (int)io->bufsize);
-	}
-	return 0;
-#else
-	(void)io;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /*
- * Pipes and buffers for cfg->path.  RELAY_IO_AUTO copies through small,
- * the caller's buffers of RELAY_IO_SMALL bytes each, until a direction
- * splices; without pipes it copies all the way.  -1 if nothing can carry
- * the bytes.
+ * Pipes and buffers for cfg->path.  RELAY_IO_AUTO copies through buffers
+ * of RELAY_IO_SMALL bytes until a direction splices; without pipes it
+ * copies all the way.  -1 if nothing can carry the bytes.
  */
 static int
-open_path(struct io *io, char small[RELAY_NDIR][RELAY_IO_SMALL])
+open_path(struct io *io)
 {
 	size_t sz = io->bufsize < RELAY_IO_SMALL ? io->bufsize :
 	    RELAY_IO_SMALL;
 	int d;
 
 	io->path = io->cfg->path;
-	if (io->path == RELAY_IO_COPY || open_pipes(io) == -1)
+	if (io->path == RELAY_IO_COPY)
 		return open_buffers(io);
+	/*
+	 * A child that goes on after the pair (cfg->release) may open
+	 * descriptors while it relays, so it makes a direction's pipe only
+	 * when that direction first splices: a short connection then costs
+	 * no pipe.  A child that relays locked down (sandbox.c) cannot.
+	 */
+	for (d = 0; d < RELAY_NDIR &&
+	    !(io->path == RELAY_IO_AUTO && io->cfg->release); d++)
+		if (open_pipe(io, d) == -1)
+			return open_buffers(io);
+	if (io->path == RELAY_IO_AUTO && map_buffers(io, sz) == -1)
+		return -1;
 	for (d = 0; d < RELAY_NDIR; d++) {
 		io->splice[d] = io->path == RELAY_IO_SPLICE;
 		if (io->path == RELAY_IO_AUTO) {
-			io->buf[d] = small[d];
 			relay_path_init(&io->way[d], sz);
 			relay_set_cap(io->r, d, sz);
 		}
@@ -404,8 +467,8 @@ release(struct io *io)
 		for (e = 0; e < 2; e++)
 			if (io->pipe[d][e] != -1)
 				(void)close(io->pipe[d][e]);
-	if (io->path == RELAY_IO_COPY)
-		free(io->buf[RELAY_UP]);
+	if (io->mem != NULL)
+		(void)munmap(io->mem, io->memsize);
 }
 
 /*
@@ -415,11 +478,6 @@ void
 relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
     struct relay *r)
 {
-	/*
-	 * On the stack, so that a small message touches a page the child
-	 * has touched already, rather than one of its own (README, Pages).
-	 */
-	char small[RELAY_NDIR][RELAY_IO_SMALL];
 	struct io io;
 
 	memset(&io, 0, sizeof(io));
@@ -429,7 +487,7 @@ relay_io_run(const int fd[2], const struct relay_io_cfg *cfg,
 	io.bufsize = r->dir[RELAY_UP].cap;
 	io.pipe[RELAY_UP][0] = io.pipe[RELAY_UP][1] = -1;
 	io.pipe[RELAY_DOWN][0] = io.pipe[RELAY_DOWN][1] = -1;
-	if (open_path(&io, small) == -1)
+	if (open_path(&io) == -1)
 		relay_end(r, END_SHORT, errno);
 	/* Signals are polled in a busy loop only (see loop()). */
 	io.poll_at = util_now_ms() + RELAY_IO_SIGPOLL_MS;

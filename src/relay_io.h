@@ -18,6 +18,8 @@
 
 /* Most bytes a direction copies at a time while it may still splice. */
 #define RELAY_IO_SMALL	16384
+/* Quiet this long after copying, a pair gives its buffer pages back. */
+#define RELAY_IO_GIVEBACK_MS	250
 
 /* How the bytes move (--splice). */
 enum relay_io_path {

@@ -208,3 +208,24 @@ util_append(char *buf, size_t size, size_t n, const char *s)
 		buf[n++] = *s++;
 	return n;
 }
+
+/*
+ * util_append_num: v in decimal, zero-padded to width digits, the same
+ * way: printf's work buffers are the deepest frames a child has, and a
+ * pair's log line needs nothing else (README, "Pages").
+ */
+size_t
+util_append_num(char *buf, size_t size, size_t n, uint64_t v, int width)
+{
+	char d[24];
+	int i = (int)sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && i > 0);
+	while (i > 0 && (int)sizeof(d) - 1 - i < width)
+		d[--i] = '0';
+	return util_append(buf, size, n, d + i);
+}

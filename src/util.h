@@ -44,6 +44,9 @@ const char	*util_name(const struct util_name *, size_t, int value,
  * whose stack a child would keep as a page of its own.
  */
 size_t		util_append(char *buf, size_t size, size_t n, const char *s);
+/* ... and v in decimal, at least width digits (zeros in front). */
+size_t		util_append_num(char *buf, size_t size, size_t n, uint64_t v,
+		    int width);
 
 /* "EPIPE" for EPIPE; "E123" for an errno this table does not know. */
 const char	*util_errname(int);
