@@ -71,7 +71,7 @@ progs: $(PROGS)
 # C unit tests of the pure decision code: no sockets, no clock.
 UNITS_C = tests/unit/relay_test tests/unit/policy_test tests/unit/sig_test \
 	tests/unit/acl_test tests/unit/srclim_test tests/unit/sandbox_test \
-	tests/unit/proxyproto_test tests/unit/dest_test
+	tests/unit/proxyproto_test tests/unit/dest_test tests/unit/path_test
 
 tests/unit/relay_test: tests/unit/relay_test.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
@@ -103,6 +103,11 @@ tests/unit/proxyproto_test: tests/unit/proxyproto_test.c src/proxyproto.c \
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/proxyproto_test.c \
 		src/proxyproto.c
 
+tests/unit/path_test: tests/unit/path_test.c src/relay_path.c \
+	    src/relay_path.h src/relay.c src/relay.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/path_test.c \
+		src/relay_path.c src/relay.c
+
 tests/unit/dest_test: tests/unit/dest_test.c src/dest.c src/dest.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/unit/dest_test.c src/dest.c
 
@@ -119,6 +124,8 @@ check: all progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/$(BIN) bats $(BATSFLAGS) tests
 	TCPPROXY_BIN=$(CURDIR)/$(BIN) TCPPROXY=$(CURDIR)/tests/lib/copy-path.sh \
+		bats $(BATSFLAGS) --filter-tags data tests
+	TCPPROXY_BIN=$(CURDIR)/$(BIN) TCPPROXY=$(CURDIR)/tests/lib/splice-path.sh \
 		bats $(BATSFLAGS) --filter-tags data tests
 
 # Sanitizer builds: separate binaries (the normal build is left alone),
@@ -140,6 +147,9 @@ src/tcpproxy-ubsan: $(SRCS) $(wildcard src/*.h)
 asan: src/tcpproxy-asan progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/src/tcpproxy-asan bats $(BATSFLAGS) tests
+	TCPPROXY_BIN=$(CURDIR)/src/tcpproxy-asan \
+		TCPPROXY=$(CURDIR)/tests/lib/copy-path.sh \
+		bats $(BATSFLAGS) --filter-tags data tests
 
 ubsan: src/tcpproxy-ubsan progs unit
 	tests/deps.sh

@@ -232,6 +232,9 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 			return fd;
 		if (accept_again(errno))
 			continue;
+		/* A stopping master shut its listener down (pool.c). */
+		if (errno == EINVAL && sb_stopping())
+			_exit(END_EXIT_SERVED);
 		if (netio_resource_err(errno)) {
 			log_msg(LOGL_WARN, "accept: %s", strerror(errno));
 			_exit(END_EXIT_SICK);

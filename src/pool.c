@@ -42,6 +42,7 @@ struct pool {
 	const struct config *cfg;
 	int		*lfds;		/* closed (-1) once stopping */
 	int		 nlfd;
+	int		 own_listeners;	/* we opened them (not passed in) */
 	enum policy_stop stop;
 	int64_t		 drain_until;	/* end pairs then; 0: never */
 	int		 exitcode;
@@ -150,9 +151,16 @@ stop(struct pool *p, int sig)
 		    sig_name(sig), p->slots.count[SLOT_BUSY]);
 		end_pairs(p);
 	}
-	/* Idle children still hold the listener: the policy retires them. */
+	/*
+	 * Idle children still hold the listener: the policy retires them.
+	 * Busy ones that would serve again hold it too, so a listener of our
+	 * own is shut down, which stops it for every process at once; one
+	 * that systemd passed is left listening, for the next instance.
+	 */
 	for (i = 0; i < p->nlfd; i++)
 		if (p->lfds[i] != -1) {
+			if (p->own_listeners && p->cfg->pairs_per_child != 1)
+				(void)shutdown(p->lfds[i], SHUT_RD);
 			(void)close(p->lfds[i]);
 			p->lfds[i] = -1;
 		}
@@ -413,6 +421,7 @@ pool_run(const struct config *cfg, const struct dest *dest, int *lfds,
 	 */
 	(void)title_move(spawn_title_area(), SPAWN_TITLE_MAX);
 	report_start(cfg, p->policy.spare, &pool_dest, lfds, nlfd);
+	p->own_listeners = standalone;
 	if (standalone)
 		priv_warn_root(cfg);
 	if (cfg->sandbox && !sandbox_available())

@@ -226,6 +226,13 @@ sb_gen_current(uint32_t gen)
 	    __atomic_load_n(&sb_head->gen, __ATOMIC_ACQUIRE) == gen;
 }
 
+int
+sb_stopping(void)
+{
+	return sb_head != NULL &&
+	    __atomic_load_n(&sb_head->stopping, __ATOMIC_ACQUIRE);
+}
+
 void
 sb_count_end(unsigned reason, uint64_t up, uint64_t down)
 {

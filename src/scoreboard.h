@@ -107,6 +107,8 @@ void	sb_idle(struct sb_slot *);
  */
 void	sb_master_gen(uint32_t gen, int stopping);
 int	sb_gen_current(uint32_t gen);
+/* 1 once the master stopped taking clients; 0 without a scoreboard. */
+int	sb_stopping(void);
 
 void	sb_count_end(unsigned reason, uint64_t up, uint64_t down);
 /* The master's counters and gauges. */

@@ -328,6 +328,61 @@ t_random_states_keep_the_rules(void)
 	CHECK(bad == 0);
 }
 
+/*
+ * --pairs-per-child: children come back idle, so while clients come the
+ * pool keeps what it grew to (no retire on a swing above the target, no
+ * fork on the way back), still forks when idle children run short, and
+ * shrinks to the target after a quiet window; a stop retires them all.
+ */
+static void
+t_reuse_keeps_pool_while_busy(void)
+{
+	struct policy p;
+	struct policy_plan plan;
+	int64_t now = T0;
+	int i;
+
+	policy_init(&p, SPARE, MAXCH, T0);
+	policy_reuse(&p);
+	run(&p, SPARE, 0, now, &plan);
+	/* Clients come: one taken, then its child is back a moment later. */
+	for (i = 0; i < 50; i++) {
+		now += 40;	/* fewer than --spare a window: target stays */
+		policy_taken(&p);
+		run(&p, SPARE - 1, 1, now, &plan);
+		CHECK(plan.spawn == 1 && plan.retire == 0);
+		run(&p, SPARE, 1, now, &plan);
+		CHECK(plan.spawn == 0 && plan.retire == 0);
+		/* Back idle: one above the target, and kept. */
+		run(&p, SPARE + 1, 0, now, &plan);
+		CHECK(plan.retire == 0);
+		CHECK(plan.wake_at != -1);
+	}
+	/* Far above the target, still kept while clients come. */
+	run(&p, 3 * SPARE, 0, now, &plan);
+	CHECK(plan.retire == 0 && plan.spawn == 0);
+	/* Two quiet windows later the surplus goes. */
+	now += 2 * POLICY_WINDOW_MS + 1;
+	run(&p, 3 * SPARE, 0, now, &plan);
+	CHECK(plan.retire == 2 * SPARE && plan.spawn == 0);
+	/* Without reuse the same surplus goes at once, clients or not. */
+	policy_init(&p, SPARE, MAXCH, T0);
+	policy_taken(&p);
+	run(&p, SPARE + 2, 0, T0 + 1, &plan);
+	CHECK(plan.retire == 2);
+	/* A stop retires every idle child, reuse or not. */
+	policy_init(&p, SPARE, MAXCH, T0);
+	policy_reuse(&p);
+	policy_taken(&p);
+	{
+		struct policy_in in = pool(SPARE + 3, 2, 0);
+
+		in.stop = POLICY_DRAINING;
+		policy_run(&p, &in, T0 + 1, &plan);
+		CHECK(plan.retire == SPARE + 3 && plan.spawn == 0);
+	}
+}
+
 static const struct tap_test tests[] = {
 	{ "start spawns --spare", t_start_spawns_spare },
 	{ "taken children are replaced", t_replaces_taken_children },
@@ -342,6 +397,8 @@ static const struct tap_test tests[] = {
 	{ "a stop retires every idle child", t_stop_retires_every_idle_child },
 	{ "the drain timeout ends pairs once", t_drain_timeout_ends_pairs },
 	{ "random states keep the rules", t_random_states_keep_the_rules },
+	{ "--pairs-per-child: the pool keeps its size while clients come",
+	    t_reuse_keeps_pool_while_busy },
 };
 
 int

@@ -40,15 +40,15 @@ t_sources(void)
 	CHECK(take(4, "192.0.2.1", 1) == 1);
 	CHECK(take(5, "::ffff:192.0.2.1", 1) == 0);
 	CHECK(take(6, "192.0.2.2", 1) == 1);
-	srclim_reap(0);
+	srclim_release(0);
 	CHECK(take(7, "2001:db8::3", 2) == 1);
-	srclim_reap(4);
+	srclim_release(4);
 	CHECK(take(8, "::ffff:192.0.2.1", 1) == 1);
 	/* A slot that counted nothing gives nothing back. */
-	srclim_reap(2);
+	srclim_release(2);
 	CHECK(take(9, "2001:db8::4", 2) == 0);
 	for (unsigned i = 0; i < 10; i++)
-		srclim_reap(i);
+		srclim_release(i);
 }
 
 static void
@@ -64,7 +64,7 @@ t_random_against_a_model(void)
 	for (i = 0; i < 200000 && bad == 0; i++) {
 		slot = tap_rand() % NSLOTS;
 		if (held[slot] != -1) {
-			srclim_reap(slot);
+			srclim_release(slot);
 			count[held[slot]]--;
 			held[slot] = -1;
 			continue;
