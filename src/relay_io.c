@@ -233,6 +233,8 @@ stop_splicing(struct io *io, int d)
 	const struct relay *r = io->r;
 
 	if (io->path == RELAY_IO_AUTO) {
+		if (r->dir[d].len != 0)
+			return 0;	/* bytes in the pipe: cannot go back */
 		io->nosplice[d] = 1;
 		io->splice[d] = 0;
 		relay_set_cap(io->r, d, io->way[d].small);
