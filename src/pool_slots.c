@@ -386,6 +386,9 @@ slots_read_taken(struct slots *s)
 			    sl->state == SLOT_BUSY)
 				back_idle(s, m[k].slot, &m[k]);
 		}
+		/* Less than asked for: the pipe is empty, no EAGAIN read. */
+		if ((size_t)n < sizeof(m))
+			return;
 	}
 }
 
