@@ -217,3 +217,13 @@ echo_once() {
 	run pair_lines
 	assert_output --regexp " up=$n down=$n .*reason=eof"
 }
+
+@test "--splice=auto --pairs-per-child=0 (pipes made only when a direction first splices): the assignment's phases hold" {
+	local phase
+	for phase in single twenty bulk mix halfclose earlyclose lazy-client lazy-server; do
+		run timeout -k 10 200 "$PROGS/tester" --stall 1 "$phase" -- \
+		    "$TCPPROXY" -l 127.0.0.1 -t 1 --splice=auto --pairs-per-child=0
+		assert_success
+		assert_output --partial "PASS: phase $phase"
+	done
+}
