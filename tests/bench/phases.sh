@@ -38,7 +38,12 @@ describe_run() {
 	meta config idle_secs "$IDLE_SECS"
 	meta config fork_n "$FORK_N"
 	meta config scale_pairs "$SCALE_PAIRS"
-	if has_cand tcpproxy; then
+	meta config real_reps "$REAL_REPS"
+	meta config redis_n "$REDIS_N"
+	meta config redis_p16_n "$REDIS_P16_N"
+	meta config ab_n "$AB_N"
+	meta config curl_bytes "$CURL_BYTES"
+	if has_cand tcpproxy || has_cand tcpproxy-reuse; then
 		v=$("$TCPPROXY_BIN" -V 2>&1 | head -n 1)
 		meta versions tcpproxy "$v ($TCPPROXY_SRC$(tcpproxy_commit))"
 	fi
@@ -51,6 +56,14 @@ describe_run() {
 	has_cand socket-proxyd && meta versions systemd \
 	    "$(systemd-socket-activate --version 2>/dev/null | head -n 1)"
 	meta versions iperf3 "$(iperf3 -v | head -n 1)"
+	if wanted real; then
+		meta versions redis-benchmark \
+		    "$(redis-benchmark --version 2>&1 | head -n 1)"
+		meta versions ab "$(ab -V 2>&1 | head -n 1)"
+		meta versions nginx "$("$NGINX" -v 2>&1 | head -n 1 |
+		    sed "s/^nginx version: //")"
+		meta versions curl "$(curl --version 2>&1 | head -n 1)"
+	fi
 	meta versions cc "$(cc --version | head -n 1)"
 }
 
@@ -184,6 +197,260 @@ phase_echo() {
 		done
 	done
 	stop_all_cands
+}
+
+# quoted CMD...: a command line as the shell would take it back: words
+# with nothing special as they are, the others in single quotes.
+quoted() {
+	local a line='' q="'"
+	for a in "$@"; do
+		if ! [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+			a="'${a//$q/$q\\$q$q}'"
+		fi
+		line+="${line:+ }$a"
+	done
+	printf '%s\n' "$line"
+}
+
+# real_tool OUT SECS CMD...: run_tool under timeout SECS; on failure
+# sets WHY to what went wrong (the tool's own stderr when it said
+# something).
+real_tool() {
+	local out=$1 secs=$2 before rc
+	shift 2
+	before=$(wc -c <"$WORK/tools.log" 2>/dev/null) || before=0
+	run_tool "$out" timeout "$secs" "$@" && return 0
+	rc=$?
+	if [ "$rc" = 124 ]; then
+		WHY="timed out after $secs s"
+	else
+		WHY="exit status $rc: $(tail -c +$((before + 1)) \
+		    "$WORK/tools.log" | tail -n 3 | tr '\n' ' ' | cut -c1-300)"
+	fi
+	return "$rc"
+}
+
+write_nginx_conf() {
+	local dir=$1 port=$2 t
+	{
+		# As root the master would run its worker as nobody, which
+		# cannot enter the 0700 temp dir: keep it root.
+		[ "$(id -u)" -eq 0 ] && echo "user root;"
+		cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events {
+	worker_connections 4096;
+}
+http {
+	access_log off;
+	sendfile on;
+	default_type application/octet-stream;
+EOF
+		for t in client_body proxy fastcgi uwsgi scgi; do
+			printf '\t%s_temp_path %s;\n' "$t" "$dir/$t"
+		done
+		cat <<EOF
+	server {
+		listen 127.0.0.1:$port;
+		root $WWW;
+	}
+}
+EOF
+	} >"$dir/nginx.conf"
+}
+
+# start_real_servers: redis-server and nginx, each in a session of its
+# own; nginx serves WWW (1k and 200m, random bytes written once).  1
+# (error recorded) if either cannot start.
+start_real_servers() {
+	local dir=$WORK/real size
+	WWW=$dir/www
+	REDIS_PID='' NGINX_PID=''
+	mkdir -p "$WWW" "$dir/redis" "$dir/nginx" ||
+	    { error "real: cannot create $dir"; return 1; }
+	head -c 1024 /dev/urandom >"$WWW/1k"
+	head -c "$CURL_BYTES" /dev/urandom >"$WWW/200m"
+	# Written back now rather than during the first download.
+	sync "$WWW/200m"
+	size=$(wc -c <"$WWW/200m")
+	if [ "$size" != "$CURL_BYTES" ]; then
+		error "real: cannot write $CURL_BYTES bytes to $WWW/200m"
+		return 1
+	fi
+	REDIS_PORT=$(next_port) || { error "real: no free port"; return 1; }
+	CMD=(redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save ''
+	    --appendonly no --daemonize no --dir "$dir/redis")
+	meta config redis-server "$(quoted "${CMD[@]}")"
+	launch redis-server "$dir/redis/log" "${CMD[@]}"
+	REDIS_PID=$LAUNCHED
+	if ! wait_listen "$REDIS_PORT" "$REDIS_PID" 10; then
+		error "real: redis-server: $(log_tail "$dir/redis/log")"
+		return 1
+	fi
+	NGINX_PORT=$(next_port) || { error "real: no free port"; return 1; }
+	write_nginx_conf "$dir/nginx" "$NGINX_PORT"
+	CMD=("$NGINX" -p "$dir/nginx" -e "$dir/nginx/error.log"
+	    -c "$dir/nginx/nginx.conf")
+	meta config nginx "$(quoted "${CMD[@]}")"
+	meta config nginx.conf "$(tr '\n\t' '  ' <"$dir/nginx/nginx.conf" |
+	    tr -s ' ' | sed 's/ $//')"
+	launch nginx "$dir/nginx/log" "${CMD[@]}"
+	NGINX_PID=$LAUNCHED
+	if ! wait_listen "$NGINX_PORT" "$NGINX_PID" 10; then
+		error "real: nginx: $(log_tail "$dir/nginx/log")" \
+		    "$(log_tail "$dir/nginx/error.log")"
+		return 1
+	fi
+}
+
+stop_real_servers() {
+	stop "$REDIS_PID"
+	stop "$NGINX_PID"
+	REDIS_PID='' NGINX_PID=''
+}
+
+# redis_sample NAME REP [PIPELINE]: redis-benchmark SET and GET, 50
+# clients; the metric is the mean of the two rates.
+redis_sample() {
+	local c=$1 rep=$2 p=${3:-} out=$WORK/redis.out n=$REDIS_N m=redis
+	local secs set get
+	secs=$((2 * n / 1000 + 30))
+	if [ -n "$p" ]; then
+		n=$REDIS_P16_N m=redis_p$p
+		secs=$((2 * n / 5000 + 30))
+	fi
+	CMD=(redis-benchmark -h 127.0.0.1 -p "${INST_PORT[$c]}" -c 50 -n "$n"
+	    ${p:+-P "$p"} -t "set,get" --csv)
+	[ "$rep" = 1 ] && [ "$c" = direct ] &&
+	    meta config "$m" "timeout $secs $(quoted "${CMD[@]}")"
+	if ! real_tool "$out" "$secs" "${CMD[@]}"; then
+		error "$c: redis-benchmark${p:+ -P $p} failed in rep $rep: $WHY"
+		return
+	fi
+	# --csv: a header line, then "SET","rps",... and "GET","rps",...
+	read -r set get < <(awk -F, '{ gsub(/"/, "") }
+	    $1 == "SET" { s = $2 } $1 == "GET" { g = $2 }
+	    END { print s, g }' "$out")
+	if ! [[ $set =~ ^[0-9.]+$ && $get =~ ^[0-9.]+$ ]]; then
+		error "$c: no SET and GET rate from redis-benchmark${p:+ -P $p}" \
+		    "in rep $rep: $(head -c 300 "$out" | tr '\n' ' ')"
+		return
+	fi
+	sample real "${m}_set_rps" "$c" "$rep" "$set"
+	sample real "${m}_get_rps" "$c" "$rep" "$get"
+	sample real "${m}_rps" "$c" "$rep" "$(calc "($set + $get) / 2")"
+	say "  redis${p:+ -P $p} rep $rep $c: SET $set, GET $get req/s"
+}
+
+# ab_sample NAME REP: ab, 20 in flight, a new connection per request.
+ab_sample() {
+	local c=$1 rep=$2 out=$WORK/ab.out secs rps done_n failed non2xx
+	secs=$((AB_N / 200 + 30))
+	CMD=(ab -q -c 20 -n "$AB_N" "http://127.0.0.1:${INST_PORT[$c]}/1k")
+	[ "$rep" = 1 ] && [ "$c" = direct ] &&
+	    meta config ab "timeout $secs $(quoted "${CMD[@]}")"
+	if ! real_tool "$out" "$secs" "${CMD[@]}"; then
+		error "$c: ab failed in rep $rep: $WHY"
+		return
+	fi
+	rps=$(awk '/^Requests per second:/ { print $4 }' "$out")
+	done_n=$(awk '/^Complete requests:/ { print $3 }' "$out")
+	failed=$(awk '/^Failed requests:/ { print $3 }' "$out")
+	non2xx=$(awk '/^Non-2xx responses:/ { print $3 }' "$out")
+	sample real ab_failed "$c" "$rep" "$failed"
+	sample real ab_non2xx "$c" "$rep" "${non2xx:-0}"
+	if [ -z "$rps" ] || [ "$done_n" != "$AB_N" ] || [ "$failed" != 0 ] ||
+	    [ -n "$non2xx" ]; then
+		error "$c: ab in rep $rep: ${done_n:-no} complete requests" \
+		    "of $AB_N, ${failed:-?} failed${non2xx:+, $non2xx non-2xx}"
+		return
+	fi
+	sample real ab_rps "$c" "$rep" "$rps"
+	say "  ab rep $rep $c: $rps req/s"
+}
+
+# curl_sample NAME REP: one download of the 200 MB file, and the
+# candidate's CPU per byte meanwhile (read as thr_sample does).
+curl_sample() {
+	local c=$1 rep=$2 out=$WORK/curl.out pid t0='' t1 secs speed size code
+	pid=${INST_PID[$c]}
+	secs=$((CURL_BYTES / 20000000 + 30))
+	CMD=(curl -s -o /dev/null
+	    -w '%{speed_download} %{size_download} %{http_code}\n'
+	    "http://127.0.0.1:${INST_PORT[$c]}/200m")
+	[ "$rep" = 1 ] && [ "$c" = direct ] &&
+	    meta config curl "timeout $secs $(quoted "${CMD[@]}")"
+	[ -n "$pid" ] && t0=$(ticks_of "$pid")
+	if ! real_tool "$out" "$secs" "${CMD[@]}"; then
+		error "$c: curl failed in rep $rep: $WHY"
+		return
+	fi
+	pause 0.3		# let per-connection children exit and be reaped
+	read -r speed size code <"$out"
+	if [ "$code" != 200 ] || [ "$size" != "$CURL_BYTES" ] ||
+	    [[ ! $speed =~ ^[0-9.]+$ ]]; then
+		error "$c: curl in rep $rep: HTTP ${code:-?}, ${size:-?} of" \
+		    "$CURL_BYTES bytes"
+		return
+	fi
+	sample real curl_mbps "$c" "$rep" "$(calc "$speed / 1e6")"
+	sample real curl_bytes "$c" "$rep" "$size"
+	if [ -n "$t0" ] && t1=$(ticks_of "$pid"); then
+		sample real curl_cpu_ticks "$c" "$rep" $((t1 - t0))
+		sample real curl_cpu_s_per_gb "$c" "$rep" \
+		    "$(calc "($t1 - $t0) / $HZ / ($size / 1e9)")"
+	fi
+	say "  curl rep $rep $c: $(last_value curl_mbps "$c") MB/s," \
+	    "$(last_value curl_cpu_s_per_gb "$c") cpu s/GB"
+}
+
+# Real clients and servers through each candidate: redis-benchmark to
+# redis-server (plain, then pipelined), then ab and curl to nginx.
+phase_real() {
+	local rep c p
+	say "real workloads: redis-server and nginx, $REAL_REPS reps"
+	if ! start_real_servers; then
+		stop_real_servers
+		return 0
+	fi
+	say "redis: instances forwarding to redis-server on $REDIS_PORT"
+	start_all redis "$REDIS_PORT"
+	for p in '' 16; do
+		for ((rep = 1; rep <= REAL_REPS; rep++)); do
+			for c in "${READY[@]}"; do
+				still_up "$c" redis "$REDIS_PORT" || continue
+				redis_sample "$c" "$rep" "$p"
+				pause 0.5
+			done
+		done
+	done
+	stop_all_cands
+	say "http: instances forwarding to nginx on $NGINX_PORT"
+	start_all http "$NGINX_PORT"
+	for ((rep = 1; rep <= REAL_REPS; rep++)); do
+		for c in "${READY[@]}"; do
+			still_up "$c" http "$NGINX_PORT" || continue
+			ab_sample "$c" "$rep"
+			pause 0.5	# the kernel retires closed sockets
+		done
+	done
+	# One download first, unmeasured, so that the first candidate
+	# measured (direct) does not pay for warming anything up.
+	real_tool "$WORK/curl.out" 60 curl -s -o /dev/null \
+	    "http://127.0.0.1:$NGINX_PORT/200m" ||
+	    say "  curl warm-up download failed: $WHY"
+	for ((rep = 1; rep <= REAL_REPS; rep++)); do
+		for c in "${READY[@]}"; do
+			still_up "$c" http "$NGINX_PORT" || continue
+			curl_sample "$c" "$rep"
+		done
+	done
+	stop_all_cands
+	stop_real_servers
 }
 
 # mem_sample NAME REP: a fresh instance, its idle footprint, then PAIRS
@@ -426,4 +693,28 @@ report() {
 	    -v jsonname="${JSON#"$REPO"/}" -f "$BENCH_DIR/report.awk" \
 	    "$WORK/meta.tsv" "$WORK/samples.tsv" "$WORK/errors.txt"
 	say "raw samples: $JSON"
+	chart
+}
+
+# chart: the SVG of the ratios to direct, to SVG (a temp file first, so
+# that a failed run leaves the previous chart alone).
+chart() {
+	local tmp=$WORK/chart.svg rc
+	awk -F'\t' -f "$BENCH_DIR/chart.awk" "$WORK/meta.tsv" \
+	    "$WORK/samples.tsv" >"$tmp"
+	rc=$?
+	if [ "$rc" = 3 ]; then
+		say "no chart: no workload was measured against direct"
+		return 0
+	fi
+	if [ "$rc" != 0 ] || [ ! -s "$tmp" ]; then
+		say "chart.awk failed: $SVG left as it was"
+		return 0
+	fi
+	if mkdir -p "$(dirname "$SVG")" && cp "$tmp" "$SVG.tmp" &&
+	    mv "$SVG.tmp" "$SVG"; then
+		say "chart: $SVG"
+	else
+		say "cannot write $SVG"
+	fi
 }

@@ -89,8 +89,13 @@ function added(m, c,    v, d) {
 	return v - d
 }
 
-function jstr(s) {
-	gsub(/\\/, "\\\\", s)
+function jstr(s,    n, p, i) {
+	# Backslashes first, without gsub: mawk and gawk read "\\\\" in a
+	# replacement differently.
+	n = split(s, p, /\\/)
+	s = p[1]
+	for (i = 2; i <= n; i++)
+		s = s "\\\\" p[i]
 	gsub(/"/, "\\\"", s)
 	gsub(/\t/, "\\t", s)
 	gsub(/\r/, "\\r", s)
@@ -120,8 +125,21 @@ function header(    i) {
 	    M["config.conc"] " in flight), latency " M["config.latency"] \
 	    ", memory " M["config.pairs"] " idle pairs × " \
 	    M["config.mem_reps"] ", idle cost " M["config.idle_pairs"] \
-	    " pairs for " M["config.idle_secs"] " s"
+	    " pairs for " M["config.idle_secs"] " s" real_samples()
 	print ""
+}
+
+function ran(phase) {
+	return index("," M["run.phases"] ",", "," phase ",") > 0
+}
+
+function real_samples() {
+	if (!ran("real"))
+		return ""
+	return "; real workloads × " M["config.real_reps"] ": " \
+	    "redis-benchmark -n " M["config.redis_n"] " (" \
+	    M["config.redis_p16_n"] " with -P 16), ab -n " M["config.ab_n"] \
+	    ", curl of " M["config.curl_bytes"] / 1e6 " MB"
 }
 
 function medians_table(    c, i) {
@@ -165,6 +183,41 @@ function medians_table(    c, i) {
 	negative_note()
 }
 
+function real_table(    c, i) {
+	if (!ran("real"))
+		return
+	print "## Real workloads (medians)"
+	print ""
+	print "| candidate | redis SET+GET req/s | redis -P16 req/s | " \
+	    "ab req/s (1 KB, new connection each) | curl MB/s (" \
+	    M["config.curl_bytes"] / 1e6 " MB) | curl cpu s/GB |"
+	print "|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ncand; i++) {
+		c = cand[i]
+		printf "| %s | %s | %s | %s | %s | %s |\n", c,
+		    fmt(median("redis_rps", c), "%.0f"),
+		    fmt(median("redis_p16_rps", c), "%.0f"),
+		    fmt(median("ab_rps", c), "%.0f"),
+		    fmt(median("curl_mbps", c), "%.0f"),
+		    fmt(median("curl_cpu_s_per_gb", c), "%.3f")
+	}
+	print ""
+	print "Real clients and servers through each candidate: " \
+	    "redis-server and nginx (one worker, sendfile) on loopback. " \
+	    "redis: `redis-benchmark -c 50 -t set,get`, the mean of the " \
+	    "SET and GET requests/s, one request in flight per connection " \
+	    "(-P16: 16 pipelined, so bytes matter more than round trips); " \
+	    "ab: `ab -c 20` of a 1 KB file, a new connection for every " \
+	    "request, so it is mostly connection set-up (every response " \
+	    "checked: no failed or non-2xx request); curl: one download " \
+	    "of a " M["config.curl_bytes"] / 1e6 " MB file (MB = 10^6 " \
+	    "bytes), its full size checked; curl cpu s/GB: the " \
+	    "candidate's CPU seconds per 10^9 bytes during that download " \
+	    "(ticks of 1/" M["machine.clk_tck"] " s, rough for one " \
+	    "short transfer)."
+	print ""
+}
+
 # A negative added latency means direct's own samples were noisier than
 # the proxy's; say so rather than let it pass for a fast proxy.
 function negative_note(    c, i, m, j, neg) {
@@ -180,52 +233,60 @@ function negative_note(    c, i, m, j, neg) {
 		    "table); more reps or round trips settle it.\n"
 }
 
-function ratio_tables(    c, i, t) {
-	t = "tcpproxy"
+# ratio_tables(T): candidate T ÷ every other candidate, if T ran.
+function ratio_tables(t,    c, i) {
 	if (!(t in isCand))
 		return
-	print "## tcpproxy ÷ each peer"
+	print "## " t " ÷ each peer"
 	print ""
-	print "Higher is better for thr1 and conn/s; lower is better for " \
-	    "the others."
+	print "Higher is better for thr1, conn/s, redis, redis -P16, ab and " \
+	    "curl; lower is better for the others."
 	print ""
 	print "| peer | thr1 | cpu s/GB | conn/s | p50 | p99 | +p50 | +p99 | " \
-	    "Pss/pair |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	    "Pss/pair | redis | redis -P16 | ab | curl | curl cpu s/GB |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" \
+	    "---:|---:|"
 	for (i = 1; i <= ncand; i++) {
 		c = cand[i]
 		if (c == t)
 			continue
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c,
-		    ratio(median("thr1_gbps", t), median("thr1_gbps", c)),
-		    ratio(median("cpu_s_per_gb", t), median("cpu_s_per_gb", c)),
-		    ratio(median("conn_per_s", t), median("conn_per_s", c)),
-		    ratio(median("lat_p50_us", t), median("lat_p50_us", c)),
-		    ratio(median("lat_p99_us", t), median("lat_p99_us", c)),
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | " \
+		    "%s | %s | %s | %s |\n", c,
+		    mratio("thr1_gbps", t, c), mratio("cpu_s_per_gb", t, c),
+		    mratio("conn_per_s", t, c), mratio("lat_p50_us", t, c),
+		    mratio("lat_p99_us", t, c),
 		    ratio(added("lat_p50_us", t), added("lat_p50_us", c)),
 		    ratio(added("lat_p99_us", t), added("lat_p99_us", c)),
-		    ratio(median("pss_per_pair_kib", t),
-		    median("pss_per_pair_kib", c))
+		    mratio("pss_per_pair_kib", t, c), mratio("redis_rps", t, c),
+		    mratio("redis_p16_rps", t, c), mratio("ab_rps", t, c),
+		    mratio("curl_mbps", t, c),
+		    mratio("curl_cpu_s_per_gb", t, c)
 	}
 	print ""
+}
+
+# mratio(M, A, B): A's median of M ÷ B's.
+function mratio(m, a, b) {
+	return ratio(median(m, a), median(m, b))
 }
 
 function direct_table(    c, i) {
 	print "## Each candidate ÷ direct"
 	print ""
-	print "| candidate | thr1 | conn/s | p50 | p99 |"
-	print "|---|---:|---:|---:|---:|"
+	print "| candidate | thr1 | conn/s | p50 | p99 | redis | " \
+	    "redis -P16 | ab | curl |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncand; i++) {
 		c = cand[i]
-		printf "| %s | %s | %s | %s | %s |\n", c,
-		    ratio(median("thr1_gbps", c),
-		    median("thr1_gbps", "direct")),
-		    ratio(median("conn_per_s", c),
-		    median("conn_per_s", "direct")),
-		    ratio(median("lat_p50_us", c),
-		    median("lat_p50_us", "direct")),
-		    ratio(median("lat_p99_us", c),
-		    median("lat_p99_us", "direct"))
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c,
+		    mratio("thr1_gbps", c, "direct"),
+		    mratio("conn_per_s", c, "direct"),
+		    mratio("lat_p50_us", c, "direct"),
+		    mratio("lat_p99_us", c, "direct"),
+		    mratio("redis_rps", c, "direct"),
+		    mratio("redis_p16_rps", c, "direct"),
+		    mratio("ab_rps", c, "direct"),
+		    mratio("curl_mbps", c, "direct")
 	}
 	print ""
 }
@@ -290,11 +351,13 @@ function scale_section(    c) {
 
 function spread_table(    c, i, j, nm, m, line) {
 	nm = split("thr1_gbps cpu_s_per_gb conn_per_s lat_p50_us " \
-	    "lat_p99_us pss_per_pair_kib", m, " ")
+	    "lat_p99_us pss_per_pair_kib redis_rps redis_p16_rps ab_rps " \
+	    "curl_mbps curl_cpu_s_per_gb", m, " ")
 	print "## Spread of the reps: (max − min) / median, %"
 	print ""
-	print "| candidate | thr1 | cpu s/GB | conn/s | p50 | p99 | Pss/pair |"
-	print "|---|---:|---:|---:|---:|---:|---:|"
+	print "| candidate | thr1 | cpu s/GB | conn/s | p50 | p99 | Pss/pair | " \
+	    "redis | redis -P16 | ab | curl | curl cpu s/GB |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ncand; i++) {
 		c = cand[i]
 		line = "| " c
@@ -371,7 +434,9 @@ END {
 		isCand[cand[i]] = 1
 	header()
 	medians_table()
-	ratio_tables()
+	real_table()
+	ratio_tables("tcpproxy")
+	ratio_tables("tcpproxy-reuse")
 	direct_table()
 	fork_floor()
 	scale_section()

@@ -3,29 +3,33 @@
 # loopback.  See tests/bench/README.md for what is measured and how.
 #
 # Usage: tests/bench/run.sh [options] [CANDIDATE...]
-#   CANDIDATE  direct tcpproxy haproxy socat socket-proxyd (default: all;
-#              direct is always added, the others are measured against it)
-#   --quick          about a minute: 2 reps of 1 s, 5000 round trips,
-#                    memory once, no scale test
+#   CANDIDATE  direct tcpproxy tcpproxy-reuse haproxy socat socket-proxyd
+#              (default: all; direct is always added, the others are
+#              measured against it)
+#   --quick          about two minutes: 2 reps of 1 s, 5000 round trips,
+#                    memory once, real workloads once, no scale test
 #   --reps N         reps of every interleaved metric
 #   --secs N         seconds per throughput and connection-rate sample
 #   --pairs N        idle pairs for the memory test (default 1000)
 #   --scale-pairs N  pairs for tcpproxy's scale test (default 10000)
 #   --no-scale       skip the scale test
 #   --json FILE      raw samples (default tests/bench/results/results-*.json)
+#   --svg FILE       the chart (default tests/bench/chart.svg)
 #   --keep           keep the temp dir (instance logs, configs, samples)
 #   --only LIST      run only these phases (comma-separated): fork, thr
-#                    (throughput and cpu), echo (conn/s and latency), mem,
-#                    idle, scale
+#                    (throughput and cpu), echo (conn/s and latency), real
+#                    (redis-benchmark, ab, curl through nginx), mem, idle,
+#                    scale
 #
 # Prints the Markdown report on stdout, progress on stderr.  A bad number
 # never fails the run; a candidate that cannot start or forward is an
 # error in the report; exit status 1 only for a broken set-up.
 #
 # Owns: the lock /tmp/tcpproxy-bench.lock, one temp dir
-# /tmp/tcpproxy-bench.XXXXXX (removed at exit), tests/bench/build/ and
-# tests/bench/results/.  Everything it starts is ended at exit, on
-# INT/TERM/HUP too, by recorded pid or session, never by name.
+# /tmp/tcpproxy-bench.XXXXXX (removed at exit), tests/bench/build/,
+# tests/bench/results/ and tests/bench/chart.svg.  Everything it starts is
+# ended at exit, on INT/TERM/HUP too, by recorded pid or session, never by
+# name.
 
 set -u
 set -o pipefail
@@ -36,14 +40,14 @@ BUILD=$BENCH_DIR/build
 PROCSTAT=$BUILD/procstat
 LOCK=/tmp/tcpproxy-bench.lock
 PROXYD=/lib/systemd/systemd-socket-proxyd
-ALL_CANDS=(direct tcpproxy haproxy socat socket-proxyd)
+ALL_CANDS=(direct tcpproxy tcpproxy-reuse haproxy socat socket-proxyd)
 TP_SPARE=8		# tcpproxy -s, passed explicitly so the scale test
 			# knows the level the pool must return to
 PROXYD_MAX=16384	# socket-proxyd --connections-max (default 256)
 CONC=32			# connections in flight for conn/s
 IDLE_PAIRS=20		# open pairs during the idle-cost window
 KEEP=0
-ONLY=fork,thr,echo,mem,idle,scale
+ONLY=fork,thr,echo,real,mem,idle,scale
 COMMAND="tests/bench/run.sh${*:+ $*}"
 
 . "$BENCH_DIR/lib.sh"
@@ -54,7 +58,7 @@ usage() {
 }
 
 parse_args() {
-	local quick=0 reps='' secs='' pairs='' scale='' json='' c known
+	local quick=0 reps='' secs='' pairs='' scale='' json='' svg='' c known
 	CANDS=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -65,6 +69,7 @@ parse_args() {
 		--scale-pairs) scale=${2:-}; shift ;;
 		--no-scale) scale=0 ;;
 		--json) json=${2:-}; shift ;;
+		--svg) svg=${2:-}; shift ;;
 		--keep) KEEP=1 ;;
 		--only) ONLY=${2:-}; shift ;;
 		-h|--help) usage 0 ;;
@@ -86,12 +91,15 @@ parse_args() {
 	if [ "$quick" = 1 ]; then
 		PROFILE=quick REPS=2 SECS=1 LAT_WARM=500 LAT_N=5000
 		MEM_REPS=1 IDLE_SECS=10 FORK_N=2000 SCALE_PAIRS=0
+		REAL_REPS=1 REDIS_N=20000 REDIS_P16_N=100000 AB_N=2000
 	else
 		PROFILE=full REPS=5 SECS=5 LAT_WARM=2000 LAT_N=20000
 		MEM_REPS=3 IDLE_SECS=10 FORK_N=5000 SCALE_PAIRS=10000
+		REAL_REPS=3 REDIS_N=100000 REDIS_P16_N=400000 AB_N=10000
 	fi
+	CURL_BYTES=200000000	# the same file in both profiles
 	PAIRS=1000
-	[ -n "$reps" ] && REPS=$reps && MEM_REPS=$reps
+	[ -n "$reps" ] && REPS=$reps && MEM_REPS=$reps && REAL_REPS=$reps
 	[ -n "$secs" ] && SECS=$secs
 	[ -n "$pairs" ] && PAIRS=$pairs
 	[ -n "$scale" ] && SCALE_PAIRS=$scale
@@ -101,12 +109,13 @@ parse_args() {
 	done
 	((REPS >= 1 && SECS >= 1 && PAIRS >= 1)) || usage
 	for c in ${ONLY//,/ }; do
-		[[ " fork thr echo mem idle scale " == *" $c "* ]] ||
+		[[ " fork thr echo real mem idle scale " == *" $c "* ]] ||
 		    { echo "run.sh: unknown phase '$c'" >&2; usage; }
 	done
 	[ ${#CANDS[@]} -eq 0 ] && CANDS=("${ALL_CANDS[@]}")
 	dedupe_cands
 	JSON=${json:-$BENCH_DIR/results/results-$(date -u +%Y%m%d-%H%M%S).json}
+	SVG=${svg:-$BENCH_DIR/chart.svg}
 }
 
 # Keep the order given, drop repeats, put direct first.
@@ -192,6 +201,14 @@ missing_packages() {
 	    ! command -v systemd-socket-activate >/dev/null 2>&1; }; then
 		echo systemd
 	fi
+	wanted real || return 0
+	command -v redis-server >/dev/null 2>&1 || echo redis-server
+	command -v redis-benchmark >/dev/null 2>&1 &&
+	    command -v redis-cli >/dev/null 2>&1 || echo redis-tools
+	command -v ab >/dev/null 2>&1 || echo apache2-utils
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+	    echo nginx-light
+	command -v curl >/dev/null 2>&1 || echo curl
 }
 
 apt_get() {
@@ -241,7 +258,7 @@ build_tools() {
 # it, so that a rebuild during the run changes nothing.
 find_tcpproxy() {
 	local src=${TCPPROXY:-$REPO/src/tcpproxy}
-	has_cand tcpproxy || return 0
+	has_cand tcpproxy || has_cand tcpproxy-reuse || return 0
 	if [ -z "${TCPPROXY:-}" ]; then
 		make --no-print-directory -C "$REPO" src/tcpproxy >&2 ||
 		    die "make src/tcpproxy failed"
@@ -254,6 +271,7 @@ find_tcpproxy() {
 }
 
 HAPROXY=
+NGINX=
 haproxy_maxconn() {
 	local n=$(( ($(ulimit -n) - 200) / 3 ))
 	((n > 4000)) && n=4000
@@ -290,6 +308,9 @@ cand_cmd() {
 	tcpproxy)
 		CMD=("$TCPPROXY_BIN" -q -s "$TP_SPARE" ${max:+-m "$max"}
 		    -l 127.0.0.1 127.0.0.1 "$d" "$p") ;;
+	tcpproxy-reuse)
+		CMD=("$TCPPROXY_BIN" -q -s "$TP_SPARE" --pairs-per-child=0
+		    ${max:+-m "$max"} -l 127.0.0.1 127.0.0.1 "$d" "$p") ;;
 	haproxy)
 		write_haproxy_cfg "$dir/haproxy.cfg" "$p" "$d"
 		CMD=("$HAPROXY" -db -f "$dir/haproxy.cfg") ;;
@@ -365,17 +386,26 @@ cand_alive() {
 	[ "$1" = direct ] || alive "${INST_PID[$1]:-0}"
 }
 
-# cand_check NAME KIND: one echo through the instance (KIND echo), or a
-# 4 MB iperf3 transfer (KIND iperf).
+# cand_check NAME KIND: one echo through the instance (KIND echo), a
+# 4 MB iperf3 transfer (KIND iperf), a redis PING answered PONG (KIND
+# redis), or nginx's /1k fetched intact (KIND http).
 cand_check() {
-	local name=$1 kind=$2 out=$WORK/check.out
-	if [ "$kind" = iperf ]; then
-		run_tool "$out" timeout 20 iperf3 -c 127.0.0.1 \
-		    -p "${INST_PORT[$name]}" -n 4M && return 0
-	else
-		run_tool "$out" timeout 10 "$BUILD/loadgen" check \
-		    "${INST_PORT[$name]}" && return 0
-	fi
+	local name=$1 kind=$2 out=$WORK/check.out p=${INST_PORT[$1]}
+	case $kind in
+	iperf)
+		run_tool "$out" timeout 20 iperf3 -c 127.0.0.1 -p "$p" -n 4M &&
+		    return 0 ;;
+	redis)
+		run_tool "$out" timeout 10 redis-cli -h 127.0.0.1 -p "$p" ping &&
+		    [ "$(cat "$out")" = PONG ] && return 0 ;;
+	http)
+		run_tool "$out" timeout 10 curl -s -f \
+		    "http://127.0.0.1:$p/1k" && cmp -s "$out" "$WWW/1k" &&
+		    return 0 ;;
+	*)
+		run_tool "$out" timeout 10 "$BUILD/loadgen" check "$p" &&
+		    return 0 ;;
+	esac
 	error "$name does not forward ($kind): $(log_tail \
 	    "${INST_DIR[$name]:-/nonexistent}/log")"
 	return 1
@@ -446,6 +476,7 @@ main() {
 	clean_stale
 	install_deps
 	HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 	build_tools
 	find_tcpproxy
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null ||
@@ -455,6 +486,7 @@ main() {
 	wanted fork && phase_fork
 	wanted thr && phase_throughput
 	wanted echo && phase_echo
+	wanted real && phase_real
 	wanted mem && phase_memory
 	wanted idle && phase_idle
 	wanted scale && phase_scale
