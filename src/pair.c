@@ -2,9 +2,9 @@
  * pair.c: one pair's life after accept(): connect to the destination, run
  * the relay, then end through drop_pair(), the one way out, which closes
  * both sides as the reason says, writes the summary line and returns the
- * status the master reads, for the child to exit with (or to go on).  Owns the two connected sockets, the
- * child's title and its scoreboard slot; never resolves names (the master
- * did).  Sends the destination a PROXY header first if asked.  Locks
+ * status the master reads, for the child to exit with (or to go on to
+ * another pair).  Owns the two connected sockets, the child's title and
+ * its scoreboard slot; never resolves names (the master did).  Sends the destination a PROXY header first if asked.  Locks
  * itself down (sandbox) once it relays.  Calls upstream, relay_io, relay,
  * end, proxyhdr, sandbox, netio, scoreboard, title, sig, log and util.
  */
