@@ -610,10 +610,12 @@ mem_available() {
 
 # scale_drain PID SECS: wait until the pool is back to its spares.
 scale_drain() {
-	local pid=$1 end n
+	local pid=$1 end n line
 	end=$(( $(now_ms) + $2 * 1000 ))
 	while :; do
-		n=$(session_procs "$pid") || return 1
+		# Back to its spares means every ended child reaped too.
+		line=$("$PROCSTAT" stat "$pid") || return 1
+		n=$(kvn "$line" procs)
 		((n <= 1 + TP_SPARE)) && return 0
 		(( $(now_ms) < end )) || return 1
 		sleep 0.1
@@ -656,6 +658,8 @@ phase_scale() {
 	    error "scale: tcpproxy still has $(session_procs "$pid")" \
 	    "processes after 300 s"
 	sample scale scale_drain_s "$c" 1 "$(calc "($(now_ms) - $t0) / 1000")"
+	# A second later nothing may have come back: no zombie, no extra.
+	pause 1
 	after=$("$PROCSTAT" stat "$pid")
 	record_scale "$idle" "$loaded" "$r" "$d" "$after" "$m0" "$m1"
 	cand_stop "$c"

@@ -342,8 +342,10 @@ function scale_section(    c) {
 	    median("scale_zombies_after", c)
 	print ""
 	print "Each pair is verified with one 64-byte echo, held, then " \
-	    "all are closed; \"processes after\" should be the master and " \
-	    "its spare children. The MemAvailable drop includes kernel " \
+	    "all are closed; \"back to spares\" is when the master and " \
+	    "its spare children are all that is left, every ended child " \
+	    "reaped; \"processes after\" and \"zombies after\" are read " \
+	    "1 s later. The MemAvailable drop includes kernel " \
 	    "memory (sockets, page tables, task structs), which Pss does " \
 	    "not; it is machine-wide and approximate."
 	print ""
