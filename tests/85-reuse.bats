@@ -67,8 +67,8 @@ echo_once() {
 	# and after a quiet moment the pool is back to its --spare
 	wait_until -t 5 eval '[ "$(json_field "d[\"totals\"][\"children\"][\"idle\"]")" -eq 2 ]'
 	wait_until -t 5 children_are 2
-	# one pid served most of them: reuse, not one process per pair
-	[ "$(pids_of_pairs | sort -u | wc -l)" -le 3 ]
+	# a few pids served all eleven: reuse, not one process per pair
+	[ "$(pids_of_pairs | sort -u | wc -l)" -le 5 ]
 }
 
 @test "--pairs-per-child 0: each pair of a child has its own scoreboard row and title" {
