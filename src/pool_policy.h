@@ -7,9 +7,14 @@
 
 #include <stdint.h>
 
-/* Spawning pauses after a failed fork() or a sick child: back-off range. */
+/*
+ * Spawning pauses after a failed fork() or a sick child: back-off range.
+ * The cap is what service waits for once the cause is gone (a process
+ * limit raised, memory freed), so it is short: at one failed fork and
+ * one rate-limited log line per 2 s, waiting longer saves nothing.
+ */
 #define POLICY_BACKOFF_MIN_MS	100
-#define POLICY_BACKOFF_MAX_MS	10000
+#define POLICY_BACKOFF_MAX_MS	2000
 /* The accept rate is counted over windows this long (see target()). */
 #define POLICY_WINDOW_MS	100
 /* A burst may raise the idle children to this many times --spare. */

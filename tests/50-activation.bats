@@ -120,30 +120,6 @@ clients_echo() {
 	done
 }
 
-# start_sockpass SOCKPASS-OPTIONS... -- COMMAND...: tests/progs/sockpass
-# in a session of its own, stderr to $PROXY_LOG; wait until its socket is
-# bound (with -k conn, sockpass then waits for the client).  Sets
-# PROXY_PID (sockpass: COMMAND itself once exec'd, its parent with -r)
-# and SP_PORT.
-start_sockpass() {
-	local pf=$BATS_TEST_TMPDIR/sockpass.port
-	rm -f "$pf"
-	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
-	spawn setsid "$PROGS/sockpass" -w "$pf" "$@" 2>"$PROXY_LOG" \
-	    >"$BATS_TEST_TMPDIR/proxy.out" </dev/null
-	PROXY_PID=$!
-	PROXY_STATUS=
-	wait_until -t 10 sockpass_bound "$pf" || return 1
-	[ -s "$pf" ] || {
-		echo "start_sockpass: sockpass ended:" >&2
-		cat "$PROXY_LOG" >&2
-		return 1
-	}
-	SP_PORT=$(<"$pf")
-}
-
-sockpass_bound() { [ -s "$1" ] || gone "$PROXY_PID"; }
-
 # listening_line PID PORT: PID logged that it serves 127.0.0.1:PORT.
 listening_line() {
 	grep -q "tcpproxy\[$1\]: listening on 127\.0\.0\.1:$2," "$PROXY_LOG"

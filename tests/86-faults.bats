@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# Goal: faults that are not the peers' doing.  Children killed at random
+# while other pairs move data end only their own pairs, byte for byte
+# checked, and the pool is back to its spares at once; a master killed
+# with SIGKILL leaves its pairs to finish and its idle children to leave;
+# a master stopped and continued under a stream of connects loses none;
+# fork() failing (a pids cgroup at its limit) is logged, costs next to no CPU,
+# and service resumes within seconds once the limit is raised; a log
+# reader that never reads does not slow a child down.
+
+load lib/common
+
+teardown() {
+	[ -z "${CHURN:-}" ] || kill "$CHURN" 2>/dev/null || true
+	[ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
+	common_teardown
+	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
+		wait_until -t 5 eval '[ ! -s "$CG/cgroup.procs" ]' || true
+		rmdir "$CG" 2>/dev/null || true
+	fi
+}
+
+# churn_total FILE KEY: a number from churn's closing "total" line.
+churn_total() {
+	sed -n 's/^total .*'"$2"'=\([0-9]*\).*/\1/p' "$1"
+}
+
+# busy_children: pids of the master's children that have a pair.
+busy_children() {
+	pgrep -P "$PROXY_PID" -f '^tcpproxy: (relay|drain|connect)' || true
+}
+
+idle_children() {
+	pgrep -P "$PROXY_PID" -f '^tcpproxy: idle$' || true
+}
+
+@test "SIGKILL of busy and idle children while 16 pairs move checked data: only the killed pairs end, the spares come back" {
+	local out=$BATS_TEST_TMPDIR/churn killed=0 pid i bad
+	start_echod
+	start_proxy -s 4 127.0.0.1 "$SERVER_PORT"
+	# 256 KiB each way per pair, with a 200 ms pause half-way: busy pairs
+	"$PROGS/churn" -c 16 -d 5 -s 262144 -p 200 "$PROXY_PORT" >"$out" &
+	CHURN=$!
+	for i in 1 2 3 4 5 6; do
+		sleep 0.5
+		pid=$(busy_children | shuf -n 1)
+		if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+			killed=$((killed + 1))
+		fi
+		# an idle child may be taking a client this very moment: its
+		# kill may end that pair too, so it counts
+		pid=$(idle_children | shuf -n 1)
+		if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+			killed=$((killed + 1))
+		fi
+	done
+	wait "$CHURN" || true
+	grep -q '^total ' "$out"
+	bad=$(( $(churn_total "$out" fail) + $(churn_total "$out" dropped) ))
+	echo "killed $killed children; $(grep '^total' "$out")" >&2
+	# every pair whose child was not killed came back whole
+	[ "$killed" -ge 6 ]
+	[ "$bad" -le "$killed" ]
+	[ "$(churn_total "$out" ok)" -ge 50 ]
+	[ "$(churn_total "$out" refused)" -eq 0 ]
+	# the master noticed each one, and the pool is whole again
+	wait_until -t 5 children_are 4
+	alive "$PROXY_PID"
+	run grep -c 'killed by SIGKILL' "$PROXY_LOG"
+	[ "$output" -ge "$killed" ]
+	echo_once() { run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"$1"; assert_output "$1"; }
+	echo_once "after the kills"
+}
+
+@test "SIGKILL of the master: its open pairs finish, its idle children leave" {
+	local a b sid
+	start_echod
+	start_proxy -s 3 127.0.0.1 "$SERVER_PORT"
+	sid=$(ps -o sid= -p "$PROXY_PID" | tr -d ' ')
+	echo_conn "$PROXY_PORT" "pair a"; a=$CONN
+	echo_conn "$PROXY_PORT" "pair b"; b=$CONN
+	kill -KILL "$PROXY_PID"
+	wait_proxy_exit
+	# idle children follow their master (PR_SET_PDEATHSIG); busy ones stay
+	wait_until -t 5 eval '[ "$(pgrep -s '"$sid"' -f "^tcpproxy: idle" | wc -l)" -eq 0 ]'
+	conn_echo "$a" "a still flows"
+	conn_echo "$b" "b still flows"
+	close_conn "$a"
+	close_conn "$b"
+	# and then nothing of that master is left
+	session_cleared 5 "$sid" "a killed master"
+}
+
+@test "SIGKILL of the master under a socket activator, then a restart: pairs in flight finish, no connect refused or lost" {
+	local out=$BATS_TEST_TMPDIR/churn first second
+	start_echod
+	# sockpass -r holds the listening socket, as systemd does, and runs
+	# the proxy again on SIGUSR1
+	LISTEN_FDS=1 start_sockpass -r -l -k listen -- \
+	    "$TCPPROXY" -s 4 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 10 grep -q "^sockpass: started " "$PROXY_LOG"
+	first=$(pgrep -P "$PROXY_PID")
+	wait_until -t 10 grep -q "tcpproxy\[$first\]: listening on" "$PROXY_LOG"
+	"$PROGS/churn" -c 8 -d 4 -s 65536 -p 100 "$SP_PORT" >"$out" &
+	CHURN=$!
+	sleep 1
+	kill -KILL "$first"
+	wait_until -t 5 eval '[ -z "$(pgrep -P "$PROXY_PID")" ]'
+	sleep 0.5	# the gap: clients queue on the held socket
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 10 eval '[ -n "$(pgrep -P "$PROXY_PID")" ]'
+	second=$(pgrep -P "$PROXY_PID")
+	[ "$second" != "$first" ]
+	wait "$CHURN"
+	echo "$(grep '^total' "$out")" >&2
+	[ "$(churn_total "$out" fail)" -eq 0 ]
+	[ "$(churn_total "$out" refused)" -eq 0 ]
+	[ "$(churn_total "$out" dropped)" -eq 0 ]
+	[ "$(churn_total "$out" ok)" -ge 20 ]
+	# the new master served some of them
+	wait_until -t 5 grep -q "tcpproxy\[[0-9]*\]: pair .*reason=eof" "$PROXY_LOG"
+	kill -TERM "$second"
+}
+
+@test "SIGSTOP and SIGCONT of the master under a stream of connects: no connect refused, none failed" {
+	local out=$BATS_TEST_TMPDIR/churn
+	start_echod
+	start_proxy -s 4 127.0.0.1 "$SERVER_PORT"
+	"$PROGS/churn" -c 8 -d 4 -s 1000 "$PROXY_PORT" >"$out" &
+	CHURN=$!
+	sleep 1
+	kill -STOP "$PROXY_PID"
+	sleep 1		# its spares take clients; the rest wait in the queue
+	kill -CONT "$PROXY_PID"
+	wait "$CHURN"
+	echo "$(grep '^total' "$out")" >&2
+	[ "$(churn_total "$out" fail)" -eq 0 ]
+	[ "$(churn_total "$out" refused)" -eq 0 ]
+	[ "$(churn_total "$out" dropped)" -eq 0 ]
+	[ "$(churn_total "$out" ok)" -ge 100 ]
+	wait_until -t 5 children_are 4
+}
+
+# pids_cgroup: a pids cgroup of this test's own (v1, or v2 with the pids
+# controller on), its path in CG; 1 if none can be made here.
+pids_cgroup() {
+	local base
+	if [ -w /sys/fs/cgroup/pids ]; then
+		base=/sys/fs/cgroup/pids
+	elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+		base=/sys/fs/cgroup
+	else
+		return 1
+	fi
+	CG=$base/tcpproxy-test-$$-$BATS_TEST_NUMBER
+	mkdir "$CG" 2>/dev/null && [ -w "$CG/pids.max" ]
+}
+
+@test "fork() failing (a cgroup's pids.max): logged, next to no CPU, and the pool fills within 3 s of the limit being raised" {
+	local t0 t1 i
+	pids_cgroup || skip "no pids cgroup can be made here"
+	start_echod
+	start_proxy -s 8 127.0.0.1 "$SERVER_PORT"
+	wait_until -t 5 eval '[ "$(idle_children | wc -l)" -eq 8 ]'
+	# the master alone in a cgroup that allows it no other process
+	echo "$PROXY_PID" >"$CG/cgroup.procs"
+	echo 1 >"$CG/pids.max"
+	for i in 1 2 3; do
+		echo_conn "$PROXY_PORT" "held $i"
+	done
+	wait_until -t 5 grep -q 'fork: Resource temporarily unavailable' "$PROXY_LOG"
+	wait_until -t 5 grep -q 'pausing new children' "$PROXY_LOG"
+	# the children it has still serve
+	run timeout 5 nc -N 127.0.0.1 "$PROXY_PORT" <<<"served meanwhile"
+	assert_output "served meanwhile"
+	# held back, the master costs next to nothing: under 5 % of a core
+	t0=$(proxy_ticks)
+	sleep 3
+	t1=$(proxy_ticks)
+	echo "ticks in 3 s while fork fails: $((t1 - t0))" >&2
+	[ $((t1 - t0)) -le 15 ]
+	# one warning line, not one per attempt (they repeat every 10 s)
+	run grep -c 'fork: Resource temporarily unavailable' "$PROXY_LOG"
+	[ "$output" -le 1 ]
+	# the limit is lifted: back to 8 spares within 3 s
+	echo max >"$CG/pids.max"
+	for i in $(seq 30); do
+		[ "$(idle_children | wc -l)" -ge 8 ] && break
+		sleep 0.1
+	done
+	echo "idle children 3 s after: $(idle_children | wc -l)" >&2
+	[ "$(idle_children | wc -l)" -ge 8 ]
+}
+
+@test "a log reader that never reads: children do not wait on the log, every pair is served" {
+	local fifo=$BATS_TEST_TMPDIR/log.fifo out=$BATS_TEST_TMPDIR/churn
+	mkfifo "$fifo"
+	# a reader that opens the pipe and never reads it
+	sleep 60 <"$fifo" &
+	READER=$!
+	start_echod
+	PROXY_LOG=$BATS_TEST_TMPDIR/unused
+	PROXY_PORT=$(free_port)
+	spawn setsid "$TCPPROXY" -l 127.0.0.1 -s 4 127.0.0.1 "$SERVER_PORT" \
+	    "$PROXY_PORT" 2>"$fifo" </dev/null
+	PROXY_PID=$!
+	wait_until -t 5 port_listening "$PROXY_PORT"
+	# 600 pairs log about 80 KiB: more than the pipe holds
+	run timeout 60 "$PROGS/churn" -c 8 -n 600 -s 100 "$PROXY_PORT"
+	assert_success
+	assert_line --regexp '^total ok=600 refused=0 dropped=0 fail=0$'
+	kill "$READER" 2>/dev/null || true
+}
