@@ -1,8 +1,10 @@
 /*
- * child.c: a pool child until it has a client.  Sets up its signals, waits
- * in accept() on the shared listeners, tells the master on the taken pipe
- * that it took a client, drops what only an idle child needs and hands
- * the client to pair.c, which never returns.  Also the set-up of a lone
+ * child.c: a pool child.  Sets up its signals, waits in accept() on the
+ * shared listeners, tells the master on the taken pipe that it took a
+ * client, drops what only an idle child needs and hands the client to
+ * pair.c; then exits with the pair's status, or (--pairs-per-child) gives
+ * back what the pair had, tells the master it is idle again and waits for
+ * the next client.  Also the set-up of a lone
  * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
  * listeners' copies and the taken pipe's write end.  Refuses a client that
  * --allow/--deny rule out, or whose source has --max-per-source pairs
