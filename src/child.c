@@ -4,9 +4,9 @@
  * client, drops what only an idle child needs and hands the client to
  * pair.c; then exits with the pair's status, or (--pairs-per-child) gives
  * back what the pair had, tells the master it is idle again and waits for
- * the next client.  Also the set-up of a lone
- * pair passed by systemd (Accept=yes) or inetd (nowait).  Owns the
- * listeners' copies and the taken pipe's write end.  Refuses a client that
+ * the next client.  Also the set-up of a lone pair passed by systemd
+ * (Accept=yes) or inetd (nowait).  Owns the listeners' copies and the
+ * taken pipe's write end.  Refuses a client that
  * --allow/--deny rule out, or whose source has --max-per-source pairs
  * already, and waits for the next.  With --accept-proxy, reads the
  * client's PROXY header first and applies those rules to the address it
