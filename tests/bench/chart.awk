@@ -20,25 +20,6 @@ FILENAME == ARGV[2] {
 	next
 }
 
-function sortn(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-
-function median(m, c,    a, n, i) {
-	if (!((m SUBSEP c) in vals))
-		return ""
-	n = split(vals[m SUBSEP c], a, " ")
-	for (i = 1; i <= n; i++)
-		a[i] += 0
-	sortn(a, n)
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-
 function xml(s) {
 	gsub(/&/, "\\&amp;", s)
 	gsub(/</, "\\&lt;", s)

@@ -694,7 +694,8 @@ report() {
 	mkdir -p "${JSON%/*}" || die "cannot create ${JSON%/*}"
 	printf '%s\n' "${ERRORS[@]}" >"$WORK/errors.txt"
 	awk -F'\t' -v cands="${CANDS[*]}" -v json="$JSON" \
-	    -v jsonname="${JSON#"$REPO"/}" -f "$BENCH_DIR/report.awk" \
+	    -v jsonname="${JSON#"$REPO"/}" -f "$BENCH_DIR/median.awk" \
+	    -f "$BENCH_DIR/report.awk" \
 	    "$WORK/meta.tsv" "$WORK/samples.tsv" "$WORK/errors.txt"
 	say "raw samples: $JSON"
 	chart
@@ -704,8 +705,8 @@ report() {
 # that a failed run leaves the previous chart alone).
 chart() {
 	local tmp=$WORK/chart.svg rc
-	awk -F'\t' -f "$BENCH_DIR/chart.awk" "$WORK/meta.tsv" \
-	    "$WORK/samples.tsv" >"$tmp"
+	awk -F'\t' -f "$BENCH_DIR/median.awk" -f "$BENCH_DIR/chart.awk" \
+	    "$WORK/meta.tsv" "$WORK/samples.tsv" >"$tmp"
 	rc=$?
 	if [ "$rc" = 3 ]; then
 		say "no chart: no workload was measured against direct"

@@ -33,28 +33,8 @@ FILENAME == ARGV[3] {
 	next
 }
 
-# Sort the n numbers of a[1..n] in place (insertion sort: n is small).
-function sortn(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-
 function has(m, c) {
 	return (m SUBSEP c) in vals
-}
-
-function median(m, c,    a, n, i) {
-	if (!has(m, c))
-		return ""
-	n = split(vals[m SUBSEP c], a, " ")
-	for (i = 1; i <= n; i++)
-		a[i] += 0
-	sortn(a, n)
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 
 # (max - min) / median in percent, "" with fewer than two samples.
