@@ -211,3 +211,91 @@ pids_cgroup() {
 	assert_line --regexp '^total ok=600 refused=0 dropped=0 fail=0$'
 	kill "$READER" 2>/dev/null || true
 }
+
+# free_fd PID K: the Kth lowest descriptor number PID has free (from 1).
+free_fd() {
+	local fd=0 k=0
+	while :; do
+		if [ ! -e /proc/"$1"/fd/$fd ]; then
+			k=$((k + 1))
+			[ "$k" -eq "$2" ] && break
+		fi
+		fd=$((fd + 1))
+	done
+	echo "$fd"
+}
+
+# settled PID: PID is asleep with the same descriptors as 100 ms ago (a
+# new child closes what it inherited before it waits in accept()).
+settled() {
+	local a b
+	a=$(ls /proc/"$1"/fd 2>/dev/null | sort | tr '\n' ' ')
+	sleep 0.1
+	b=$(ls /proc/"$1"/fd 2>/dev/null | sort | tr '\n' ' ')
+	[ -n "$a" ] && [ "$a" = "$b" ] &&
+	    [ "$(sed 's/.*) //' /proc/"$1"/stat | cut -d' ' -f1)" = S ]
+}
+
+# nofile_soft PID N: PID's soft descriptor limit becomes N (its hard
+# limit stays, so it can be raised again without privilege).
+nofile_soft() {
+	prlimit --pid "$1" --nofile="$2":"$(prlimit --pid "$1" --nofile -o HARD --noheadings)"
+}
+
+@test "EMFILE in accept(): each child that meets it says so and leaves, without a spin; once descriptors are back the waiting client is served" {
+	local pid limit t0 t1 n
+	command -v prlimit >/dev/null || skip "prlimit (util-linux) is needed"
+	start_echod
+	start_proxy -s 1 127.0.0.1 "$SERVER_PORT"
+	pid=$(idle_children)
+	wait_until -t 5 settled "$pid"
+	# children inherit the master's limit: none of them can accept
+	limit=$(free_fd "$pid" 1)
+	nofile_soft "$PROXY_PID" "$limit"
+	kill -KILL "$pid"
+	wait_until -t 5 grep -q 'accept: Too many open files' "$PROXY_LOG"
+	timeout 20 nc -N 127.0.0.1 "$PROXY_PORT" <<<"waited" \
+	    >"$BATS_TEST_TMPDIR/client.out" &
+	TEST_PIDS+=("$!")
+	t0=$(proxy_ticks)
+	sleep 3
+	t1=$(proxy_ticks)
+	echo "ticks in 3 s: $((t1 - t0))" >&2
+	[ $((t1 - t0)) -le 15 ]
+	# one line per child that tried, and the back-off spaces them out
+	n=$(grep -c 'accept: Too many open files' "$PROXY_LOG")
+	echo "$n children met EMFILE in 3 s" >&2
+	[ "$n" -ge 1 ] && [ "$n" -le 8 ]
+	# descriptors are back: the client that waited in the queue is served
+	nofile_soft "$PROXY_PID" 1024
+	wait_until -t 5 grep -qx waited "$BATS_TEST_TMPDIR/client.out"
+	wait_until -t 5 children_are 1
+}
+
+@test "EMFILE when connecting upstream: the pair ends with reason=internal detail=EMFILE, and once descriptors are back the next client is served" {
+	local pid limit
+	command -v prlimit >/dev/null || skip "prlimit (util-linux) is needed"
+	start_echod
+	# a child that serves again keeps its listener and taken pipe open
+	# while it relays: room for the client, none for the upstream socket
+	start_proxy -s 1 --pairs-per-child 2 127.0.0.1 "$SERVER_PORT"
+	pid=$(idle_children)
+	wait_until -t 5 settled "$pid"
+	limit=$(( $(free_fd "$pid" 1) + 1 ))
+	[ "$limit" -le "$(free_fd "$pid" 2)" ]
+	nofile_soft "$PROXY_PID" "$limit"
+	kill -KILL "$pid"
+	wait_until -t 5 eval '[ -n "$(idle_children)" ] && settled "$(idle_children)"'
+	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"cut short"
+	assert_output ""
+	wait_until -t 5 log_count 'pair .* reason=internal detail=EMFILE$' 1
+	# the child that met it left (a shortage); descriptors come back, and
+	# the spare forked meanwhile with the low limit is replaced
+	nofile_soft "$PROXY_PID" 1024
+	for pid in $(idle_children); do
+		kill -KILL "$pid"
+	done
+	wait_until -t 5 eval '[ -n "$(idle_children)" ]'
+	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"the next one"
+	assert_output "the next one"
+}
