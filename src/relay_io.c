@@ -108,21 +108,35 @@ open_buffers(struct io *io)
 }
 
 /*
- * The pair has been quiet for RELAY_IO_GIVEBACK_MS: if no byte waits in
- * the buffers, give their pages back, so that an idle pair holds no more
- * memory than one that never copied (README, "Pages").  The next read
- * gets fresh zeroed pages.
+ * 1 if the buffers hold pages a read touched and no byte that waits: then
+ * a quiet pair may give them back.  Bytes waiting mean a stall clock runs
+ * anyway, and the pages are needed.
+ */
+static int
+can_give_back(const struct io *io)
+{
+	int d;
+
+	if (!io->dirty)
+		return 0;
+	for (d = 0; d < RELAY_NDIR; d++)
+		if (!io->splice[d] && io->r->dir[d].len > 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The pair has been quiet for RELAY_IO_GIVEBACK_MS with its buffers empty:
+ * give their pages back, so that an idle pair holds no more memory than
+ * one that never copied (README, "Pages").  The next read gets fresh
+ * zeroed pages.  Should madvise() fail, the pages stay; the pair does not
+ * wake again for them.
  */
 static void
 give_back(struct io *io)
 {
-	int d;
-
-	for (d = 0; d < RELAY_NDIR; d++)
-		if (!io->splice[d] && io->r->dir[d].len > 0)
-			return;
-	if (madvise(io->mem, io->memsize, MADV_DONTNEED) == 0)
-		io->dirty = 0;
+	(void)madvise(io->mem, io->memsize, MADV_DONTNEED);
+	io->dirty = 0;
 }
 
 /*
@@ -358,7 +372,7 @@ wait_events(struct io *io, fd_set *rset, fd_set *wset)
 	    io->cfg->end_at < w.deadline))
 		w.deadline = io->cfg->end_at;
 	/* Quiet with copied bytes behind it: wake once to give_back(). */
-	if (io->dirty && (w.deadline == -1 ||
+	if (can_give_back(io) && (w.deadline == -1 ||
 	    now + RELAY_IO_GIVEBACK_MS < w.deadline))
 		w.deadline = now + RELAY_IO_GIVEBACK_MS;
 	if (w.deadline != -1) {
@@ -404,7 +418,7 @@ loop(struct io *io)
 			continue;
 		}
 		now = util_now_ms();
-		if (n == 0 && io->dirty)
+		if (n == 0 && can_give_back(io))
 			give_back(io);
 		/* pselect() prefers ready descriptors to EINTR (sig.h). */
 		if (now >= io->poll_at) {
