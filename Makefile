@@ -40,7 +40,7 @@ PROGS = $(PROGS_SRC:.c=) tests/progs/failsend.so
 BIN = src/tcpproxy
 
 .PHONY: all progs unit unit-bins check check-deps clean install uninstall dist \
-	asan ubsan fuzz bench bench-quick
+	asan ubsan fuzz fuzz-bins bench bench-quick
 
 all: $(BIN)
 
@@ -155,16 +155,48 @@ ubsan: src/tcpproxy-ubsan progs unit
 	tests/deps.sh
 	TCPPROXY=$(CURDIR)/src/tcpproxy-ubsan bats $(BATSFLAGS) tests
 
-fuzz: tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz
+# libFuzzer targets (clang), one per parser or state machine that takes
+# outside input (tests/fuzz/README).  "make fuzz" runs each for FUZZ_SECS
+# seconds from its seed corpus in tests/fuzz/corpus; what a run finds
+# new stays out of the tree.
+FUZZ_SECS ?= 60
+FUZZERS = tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz \
+	tests/fuzz/values_fuzz tests/fuzz/cli_fuzz tests/fuzz/activate_fuzz
+FUZZ_CC = clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
+	-fsanitize=fuzzer,address,undefined
+
+fuzz: fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SECS) $(FUZZERS)
+
+fuzz-bins: $(FUZZERS)
+
 tests/fuzz/relay_fuzz: tests/fuzz/relay_fuzz.c tests/unit/relay_check.h \
 	    src/relay.c src/relay.h src/end.h
-	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/relay_fuzz.c src/relay.c
+	$(FUZZ_CC) -o $@ tests/fuzz/relay_fuzz.c src/relay.c
 tests/fuzz/proxyproto_fuzz: tests/fuzz/proxyproto_fuzz.c src/proxyproto.c \
 	    src/proxyproto.h
-	clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ \
-		tests/fuzz/proxyproto_fuzz.c src/proxyproto.c
+	$(FUZZ_CC) -o $@ tests/fuzz/proxyproto_fuzz.c src/proxyproto.c
+tests/fuzz/values_fuzz: tests/fuzz/values_fuzz.c src/util.c src/acl.c \
+	    src/netio_addr.c src/log.c $(wildcard src/*.h)
+	$(FUZZ_CC) -o $@ tests/fuzz/values_fuzz.c src/util.c src/acl.c \
+		src/netio_addr.c src/log.c
+# The command line and the activation environment end the program on bad
+# input: their files are built with exit() or err()/errx() renamed to the
+# target's own, which jumps back (see the targets' comments).
+tests/fuzz/cli_fuzz: tests/fuzz/cli_fuzz.c src/cli.c src/cli_opts.c \
+	    src/cli_shield.c src/acl.c src/util.c src/log.c $(wildcard src/*.h)
+	$(FUZZ_CC) -Dexit=fuzz_exit -c -o tests/fuzz/cli_fuzz_cli.o src/cli.c
+	$(FUZZ_CC) -o $@ tests/fuzz/cli_fuzz.c tests/fuzz/cli_fuzz_cli.o \
+		src/cli_opts.c src/cli_shield.c src/acl.c src/util.c src/log.c
+	rm -f tests/fuzz/cli_fuzz_cli.o
+tests/fuzz/activate_fuzz: tests/fuzz/activate_fuzz.c src/activate.c \
+	    src/netio.c src/netio_addr.c src/util.c src/log.c $(wildcard src/*.h)
+	$(FUZZ_CC) -Derr=fuzz_err -Derrx=fuzz_errx -c \
+		-o tests/fuzz/activate_fuzz_act.o src/activate.c
+	$(FUZZ_CC) -o $@ tests/fuzz/activate_fuzz.c \
+		tests/fuzz/activate_fuzz_act.o src/netio.c src/netio_addr.c \
+		src/util.c src/log.c
+	rm -f tests/fuzz/activate_fuzz_act.o
 
 # Side-by-side benchmark against other TCP proxies (tests/bench/README.md).
 # Manual, never part of check: timings do not pass or fail.
@@ -214,6 +246,5 @@ dist:
 
 clean:
 	rm -f $(BIN) src/tcpproxy-asan src/tcpproxy-ubsan $(PROGS) $(UNITS_C) \
-		tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz \
-		tcpproxy-$(VERSION).tar.gz
+		$(FUZZERS) tcpproxy-$(VERSION).tar.gz
 	rm -rf $(OBJDIR)

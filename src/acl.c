@@ -18,6 +18,11 @@
 /* Longest text of an address, brackets and prefix included. */
 #define ACL_TEXT_MAX	(INET6_ADDRSTRLEN + 8)
 
+/* The first 12 bytes of an IPv4-mapped IPv6 address. */
+static const unsigned char v4mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
 /* The prefix length after '/', in [0, max]: 0, or -1. */
 static int
 parse_bits(const char *s, unsigned max, unsigned *bits)
@@ -84,6 +89,17 @@ acl_parse(const char *s, struct acl_rule *r, const char **why)
 	if (!host_bits_clear(r->net, max / 8, r->bits)) {
 		*why = "bits set after the prefix length";
 		return -1;
+	}
+	/*
+	 * A network written IPv4-mapped (::ffff:192.0.2.0/120) is the IPv4
+	 * network it names, since a mapped client is matched as IPv4.
+	 */
+	if (r->family == AF_INET6 && r->bits >= 96 &&
+	    memcmp(r->net, v4mapped, sizeof(v4mapped)) == 0) {
+		memmove(r->net, r->net + 12, 4);
+		memset(r->net + 4, 0, 12);
+		r->family = AF_INET;
+		r->bits -= 96;
 	}
 	return 0;
 }

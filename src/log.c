@@ -368,6 +368,8 @@ log_sanitize(char *dst, size_t size, const char *src)
 {
 	size_t i;
 
+	if (size == 0)
+		return;
 	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
 		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
 	dst[i] = '\0';

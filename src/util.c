@@ -10,24 +10,29 @@
 
 #include "util.h"
 
-/* Digits only, no sign, no space: strtoull would accept " -1" as huge. */
+/*
+ * Digits only, no sign, no space: strtoull would accept " -1" as huge.
+ * A number past UINT64_MAX is *vp = UINT64_MAX with *big set, so that it
+ * is out of range whatever the bound.
+ */
 static enum util_perr
-digits(const char **sp, uint64_t *vp)
+digits(const char **sp, uint64_t *vp, int *big)
 {
 	const char *s = *sp;
-	uint64_t v = 0;
-	int big = 0;
+	uint64_t v = 0, d;
 
 	if (!isdigit((unsigned char)*s))
 		return UTIL_NAN;
+	*big = 0;
 	for (; isdigit((unsigned char)*s); s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			big = 1;
+		d = (uint64_t)(*s - '0');
+		if (*big || v > (UINT64_MAX - d) / 10)
+			*big = 1;
 		else
-			v = v * 10 + (uint64_t)(*s - '0');
+			v = v * 10 + d;
 	}
 	*sp = s;
-	*vp = big ? UINT64_MAX : v;
+	*vp = *big ? UINT64_MAX : v;
 	return UTIL_OK;
 }
 
@@ -37,8 +42,9 @@ negative(const char *s)
 {
 	const char *p = s + 1;
 	uint64_t v;
+	int big;
 
-	if (*s != '-' || digits(&p, &v) != UTIL_OK)
+	if (*s != '-' || digits(&p, &v, &big) != UTIL_OK)
 		return UTIL_NAN;
 	if (*p != '\0' && strchr(".kKmMgG", *p) != NULL)
 		p++;		/* "-0.5", "-4k": numbers too, of other kinds */
@@ -47,12 +53,15 @@ negative(const char *s)
 	return *p == '\0' ? UTIL_RANGE : UTIL_NAN;
 }
 
-/* The digits that start s, with *pp after them; "-5" is out of range. */
+/*
+ * The digits that start s, with *pp after them and *big set if they are
+ * more than 64 bits hold; "-5" is out of range.
+ */
 static enum util_perr
-leading(const char *s, const char **pp, uint64_t *vp)
+leading(const char *s, const char **pp, uint64_t *vp, int *big)
 {
 	*pp = s;
-	if (digits(pp, vp) == UTIL_OK)
+	if (digits(pp, vp, big) == UTIL_OK)
 		return UTIL_OK;
 	return *s == '-' ? negative(s) : UTIL_NAN;
 }
@@ -66,12 +75,13 @@ util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	enum util_perr e;
 	const char *p;
 	uint64_t v;
+	int big;
 
-	if ((e = leading(s, &p, &v)) != UTIL_OK)
+	if ((e = leading(s, &p, &v, &big)) != UTIL_OK)
 		return e;
 	if (*p != '\0')
 		return UTIL_NAN;
-	if (v < min || v > max)
+	if (big || v < min || v > max)
 		return UTIL_RANGE;
 	*out = v;
 	return UTIL_OK;
@@ -88,8 +98,9 @@ util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	const char *p, *u;
 	enum util_perr e;
 	uint64_t v, mul = 1;
+	int big;
 
-	if ((e = leading(s, &p, &v)) != UTIL_OK)
+	if ((e = leading(s, &p, &v, &big)) != UTIL_OK)
 		return e;
 	/* k or K is 1024, m or M 1024 * 1024, g or G 1024 ** 3. */
 	if (*p != '\0' && (u = strchr(units, *p)) != NULL) {
@@ -98,7 +109,7 @@ util_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	}
 	if (*p != '\0')
 		return UTIL_NAN;
-	if (v > UINT64_MAX / mul || v * mul < min || v * mul > max)
+	if (big || v > UINT64_MAX / mul || v * mul < min || v * mul > max)
 		return UTIL_RANGE;
 	*out = v * mul;
 	return UTIL_OK;
@@ -114,9 +125,9 @@ util_parse_secs(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
 	enum util_perr e;
 	const char *p;
 	uint64_t whole, ms = 0;
-	int i;
+	int i, big;
 
-	if ((e = leading(s, &p, &whole)) != UTIL_OK)
+	if ((e = leading(s, &p, &whole, &big)) != UTIL_OK)
 		return e;
 	if (*p == '.') {
 		p++;
@@ -128,12 +139,16 @@ util_parse_secs(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
 			ms *= 10;
 		while (*p == '0')
 			p++;
-		if (isdigit((unsigned char)*p))
-			return UTIL_RANGE;	/* finer than a millisecond */
+		if (isdigit((unsigned char)*p)) {
+			/* finer than a millisecond, if a number at all */
+			while (isdigit((unsigned char)*p))
+				p++;
+			return *p == '\0' ? UTIL_RANGE : UTIL_NAN;
+		}
 	}
 	if (*p != '\0')
 		return UTIL_NAN;
-	if (whole > (uint64_t)max_ms / 1000)
+	if (big || whole > (uint64_t)max_ms / 1000)
 		return UTIL_RANGE;
 	ms += whole * 1000;
 	if ((int64_t)ms < min_ms || (int64_t)ms > max_ms)

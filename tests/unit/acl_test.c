@@ -59,6 +59,15 @@ t_parse(void)
 	CHECK(acl_parse("[::1]", &r, &why) == 0 && r.bits == 128);
 	CHECK(acl_parse("[2001:db8::]/48", &r, &why) == 0 && r.bits == 48);
 	CHECK(acl_parse("::/0", &r, &why) == 0 && r.bits == 0);
+	/* Written IPv4-mapped: the IPv4 network, as clients are matched. */
+	CHECK(acl_parse("::ffff:192.0.2.0/120", &r, &why) == 0);
+	CHECK(r.family == AF_INET && r.bits == 24 && r.net[0] == 192 &&
+	    r.net[2] == 2 && r.net[3] == 0);
+	CHECK(acl_parse("[::ffff:10.1.2.3]", &r, &why) == 0);
+	CHECK(r.family == AF_INET && r.bits == 32 && r.net[3] == 3);
+	CHECK(acl_parse("::ffff:0:0/96", &r, &why) == 0);
+	CHECK(r.family == AF_INET && r.bits == 0);	/* every IPv4 one */
+	CHECK(acl_parse("::/80", &r, &why) == 0 && r.family == AF_INET6);
 }
 
 static void
@@ -104,6 +113,11 @@ t_deny_only(void)
 	/* An IPv4-mapped client is the IPv4 address it is. */
 	CHECK(permit(&acl, "::ffff:192.0.2.9") == 0);
 	CHECK(permit(&acl, "::ffff:198.51.100.1") == 1);
+	/* ... and so is a rule written IPv4-mapped. */
+	acl = rules("-::ffff:198.51.100.0/120", NULL);
+	CHECK(permit(&acl, "::ffff:198.51.100.1") == 0);
+	CHECK(permit(&acl, "198.51.100.1") == 0);
+	CHECK(permit(&acl, "198.51.101.1") == 1);
 }
 
 static void
