@@ -6,7 +6,8 @@
 # a master stopped and continued under a stream of connects loses none;
 # fork() failing (a pids cgroup at its limit) is logged, costs next to no CPU,
 # and service resumes within seconds once the limit is raised; a log
-# reader that never reads does not slow a child down.
+# reader that never reads, or a syslog daemon that stops or dies, does
+# not slow a child down.
 
 load lib/common
 
@@ -210,6 +211,41 @@ pids_cgroup() {
 	assert_success
 	assert_line --regexp '^total ok=600 refused=0 dropped=0 fail=0$'
 	kill "$READER" 2>/dev/null || true
+}
+
+@test "a syslog daemon that stops reading, then dies: children do not wait on the log, every pair is served" {
+	local out=$BATS_TEST_TMPDIR/syslog.out load=$BATS_TEST_TMPDIR/churn
+	local recv
+	unshare -m sh -c 'mount -t tmpfs tcpproxy-test /dev' 2>/dev/null ||
+	    skip "no private mount namespace here (unshare -m, mount)"
+	command -v nsenter >/dev/null || skip "nsenter is missing"
+	start_echod
+	# Our own /dev/log in a private /dev (71-log.bats does the same).
+	spawn unshare -m sh -c 'mount -t tmpfs -o mode=0755 tcpproxy-test \
+	    /dev && exec "$0" /dev/log' "$PROGS/dgramrecv" >"$out" </dev/null
+	recv=$!
+	TEST_PIDS+=("$recv")
+	wait_until -t 5 test -S "/proc/$recv/root/dev/log"
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	PROXY_PORT=$(free_port)
+	spawn setsid nsenter -t "$recv" -m -- "$TCPPROXY" --syslog \
+	    -l 127.0.0.1 -s 4 127.0.0.1 "$SERVER_PORT" "$PROXY_PORT" \
+	    2>"$PROXY_LOG" >/dev/null </dev/null
+	PROXY_PID=$!
+	wait_until -t 10 port_listening "$PROXY_PORT"
+	wait_until -t 5 grep -q 'listening on' "$out"
+	# Stopped: its socket's queue fills (a few hundred datagrams).
+	kill -STOP "$recv"
+	run timeout 60 "$PROGS/churn" -c 8 -n 600 -s 100 "$PROXY_PORT"
+	assert_success
+	assert_line --regexp '^total ok=600 refused=0 dropped=0 fail=0$'
+	# Dead: the socket file stays, nobody behind it.
+	kill -KILL "$recv"
+	wait_until -t 5 gone "$recv"
+	run timeout 60 "$PROGS/churn" -c 8 -n 300 -s 100 "$PROXY_PORT"
+	assert_success
+	assert_line --regexp '^total ok=300 refused=0 dropped=0 fail=0$'
+	alive "$PROXY_PID"
 }
 
 # free_fd PID K: the Kth lowest descriptor number PID has free (from 1).
