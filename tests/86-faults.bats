@@ -5,7 +5,8 @@
 # with SIGKILL leaves its pairs to finish and its idle children to leave;
 # a master stopped and continued under a stream of connects loses none;
 # fork() failing (a pids cgroup at its limit) is logged, costs next to no CPU,
-# and service resumes within seconds once the limit is raised; a log
+# and service resumes within seconds once the limit is raised; connects
+# into a black hole wait side by side, each on its own timeout; a log
 # reader that never reads, or a syslog daemon that stops or dies, does
 # not slow a child down.
 
@@ -15,6 +16,10 @@ teardown() {
 	[ -z "${CHURN:-}" ] || kill "$CHURN" 2>/dev/null || true
 	[ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
 	common_teardown
+	if [ -n "${NS:-}" ]; then
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$NS" 2>/dev/null || true
+	fi
 	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
 		wait_until -t 5 eval '[ ! -s "$CG/cgroup.procs" ]' || true
 		rmdir "$CG" 2>/dev/null || true
@@ -191,6 +196,51 @@ pids_cgroup() {
 	done
 	echo "idle children 3 s after: $(idle_children | wc -l)" >&2
 	[ "$(idle_children | wc -l)" -ge 8 ]
+}
+
+# in_ns CMD...: CMD in this test's network namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+connecting() { "$TCPPROXY" --status="$PROXY_PID" | grep -c ' connecting '; }
+
+@test "a destination that black-holes SYNs (a route into a veth nobody answers): 16 clients wait in connect at once, each ends on its own timeout, then service resumes" {
+	local out=$BATS_TEST_TMPDIR/churn got=$BATS_TEST_TMPDIR/got
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	NS=tcpproxy-bh-$$-$RANDOM
+	ip netns add "$NS" || skip "cannot make a network namespace"
+	in_ns ip link set lo up
+	# 10.99.0.2 is behind bh0, whose peer is up but has no address: a
+	# SYN sent there is dropped without a word, as by a firewall.
+	in_ns ip link add bh0 type veth peer name bh1 ||
+	    skip "no veth devices here"
+	in_ns ip addr add 10.99.0.1/24 dev bh0
+	in_ns ip link set bh0 up
+	in_ns ip link set bh1 up
+	in_ns ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev bh0 \
+	    nud permanent
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	spawn ip netns exec "$NS" setsid "$TCPPROXY" -l 127.0.0.1 -c 3 -s 4 \
+	    -m 64 10.99.0.2 7000 7001 2>"$PROXY_LOG" </dev/null
+	PROXY_PID=$!
+	wait_until -t 10 grep -q 'listening on' "$PROXY_LOG"
+	spawn ip netns exec "$NS" "$PROGS/churn" -c 16 -n 16 -s 10 7001 \
+	    >"$out" </dev/null
+	TEST_PIDS+=("$!")
+	# All of them wait at the same time, each in a process of its own.
+	wait_until -t 10 eval '[ "$(connecting)" -eq 16 ]'
+	wait_until -t 30 grep -q '^total ' "$out"
+	run tail -n 1 "$out"
+	assert_output 'total ok=0 refused=0 dropped=16 fail=0'
+	[ "$(pair_lines | grep -c ' up=0 down=0 .* reason=timeout detail=ETIMEDOUT$')" -eq 16 ]
+	# The destination comes back (here, on this namespace's loopback).
+	in_ns ip neigh del 10.99.0.2 dev bh0
+	in_ns ip addr add 10.99.0.2/32 dev lo
+	spawn ip netns exec "$NS" nc -l 10.99.0.2 7000 >"$got" </dev/null
+	TEST_PIDS+=("$!")
+	wait_until -t 5 eval 'in_ns ss -Hltn "sport = :7000" | grep -q .'
+	in_ns timeout 5 nc -N 127.0.0.1 7001 <<<"served again" || true
+	wait_until -t 5 grep -qx 'served again' "$got"
+	wait_until -t 10 children_are 4
 }
 
 @test "a log reader that never reads: children do not wait on the log, every pair is served" {
