@@ -46,6 +46,11 @@ scale_obstacle() {
 
 fd_count() { ls "/proc/$1/fd" | wc -l; }
 
+# figure KEY VALUE...: a figure for tests/reliability.sh, when it asks.
+figure() {
+	[ -z "${TCPPROXY_FIGURES:-}" ] || echo "$*" >>"$TCPPROXY_FIGURES"
+}
+
 status_json() { "$TCPPROXY" --status="$PROXY_PID" --format=json; }
 
 # ended_is N: the master's totals count N ended pairs, all of them by EOF,
@@ -58,16 +63,16 @@ ended_is() {
 	    grep -qE '"pairs": \[\]' <<<"$j"
 }
 
-# scale PROXY-OPTIONS...: the whole test, with these options.
+# scale PAIRS-PER-CHILD: the whole test, with this --pairs-per-child.
 scale() {
-	local why out=$BATS_TEST_TMPDIR/hold.out fds0 loaded
+	local ppc=$1 why out=$BATS_TEST_TMPDIR/hold.out fds0 loaded setup t0
 	why=$(scale_obstacle)
 	[ -z "$why" ] || skip "$why"
 	ulimit -n $((PAIRS + 500))
 	spawn "$PROGS/hold" serve >"$BATS_TEST_TMPDIR/serve.port"
 	TEST_PIDS+=($!)
 	wait_until eval '[ -s "$BATS_TEST_TMPDIR/serve.port" ]'
-	start_proxy -s 8 -m $((PAIRS + 100)) "$@" 127.0.0.1 \
+	start_proxy -s 8 -m $((PAIRS + 100)) --pairs-per-child "$ppc" 127.0.0.1 \
 	    "$(cat "$BATS_TEST_TMPDIR/serve.port")"
 	wait_until children_are 8
 	fds0=$(fd_count "$PROXY_PID")
@@ -78,11 +83,13 @@ scale() {
 	cat "$out" >&2
 	grep -qx "ready held=$PAIRS fails=0 setup_ms=[0-9]*" "$out"
 	grep -qx "again ok=$PAIRS fails=0" "$out"
+	setup=$(sed -n 's/^ready .*setup_ms=\([0-9]*\)/\1/p' "$out")
 	# Every pair in a child of its own, all at once.
 	loaded=$("$TCPPROXY" --status="$PROXY_PID" | grep -c ' relaying ')
 	echo "pairs relaying at once: $loaded" >&2
 	[ "$loaded" -eq "$PAIRS" ]
 
+	t0=$(date +%s%N)
 	kill -USR1 "$HOLDER"
 	wait "$HOLDER"
 	HOLDER=
@@ -95,15 +102,17 @@ scale() {
 	wait_until -t 300 children_are 8
 	no_zombies
 	[ "$(fd_count "$PROXY_PID")" -eq "$fds0" ]
+	figure "scale pairs_per_child=$ppc pairs=$PAIRS setup_ms=$setup" \
+	    "cleared_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
 }
 
 @test "$PAIRS concurrent pairs, one child each: all echoed twice at once, then nothing left over" {
-	scale
+	scale 1
 }
 
 @test "$PAIRS concurrent pairs with --pairs-per-child 0: the same, and every child that served is as fresh as a new one" {
 	local pid base
-	scale --pairs-per-child 0
+	scale 0
 	# An idle child that served pairs holds what a new one holds.
 	base=
 	for pid in $(pgrep -P "$PROXY_PID"); do
