@@ -5,7 +5,9 @@
 # with SIGKILL leaves its pairs to finish and its idle children to leave;
 # a master stopped and continued under a stream of connects loses none;
 # fork() failing (a pids cgroup at its limit) is logged, costs next to no CPU,
-# and service resumes within seconds once the limit is raised; connects
+# and service resumes within seconds once the limit is raised; EMFILE and
+# ENFILE in accept() and for the upstream socket are one line each, no
+# spin, and service resumes once descriptors are back; connects
 # into a black hole wait side by side, each on its own timeout; a log
 # reader that never reads, or a syslog daemon that stops or dies, does
 # not slow a child down.
@@ -378,6 +380,65 @@ nofile_soft() {
 	# the child that met it left (a shortage); descriptors come back, and
 	# the spare forked meanwhile with the low limit is replaced
 	nofile_soft "$PROXY_PID" 1024
+	for pid in $(idle_children); do
+		kill -KILL "$pid"
+	done
+	wait_until -t 5 eval '[ -n "$(idle_children)" ]'
+	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"the next one"
+	assert_output "the next one"
+}
+
+# strace_children CALLS ERRNO: from now on, CALLS fail with ERRNO in every
+# child the master forks (strace follows it; its idle children are
+# replaced so that new ones are traced).  Sets STRACE.
+strace_children() {
+	local pid
+	strace -f -qq -o /dev/null -e trace="$1" \
+	    -e inject="$1":error="$2" -p "$PROXY_PID" &
+	STRACE=$!
+	TEST_PIDS+=("$STRACE")
+	wait_until -t 5 eval 'grep -q "^TracerPid:[[:space:]]*$STRACE$" \
+	    /proc/$PROXY_PID/status'
+	for pid in $(idle_children); do
+		kill -KILL "$pid"
+	done
+}
+
+# The sandbox is off here: seccomp sees the system call that strace
+# turns into an error as no call it knows, and kills the child.
+@test "ENFILE in accept() (strace injects it): each child says so once and leaves, no spin; then clients are served again" {
+	local pid
+	command -v strace >/dev/null || skip "strace is missing"
+	start_echod
+	start_proxy -s 2 --no-sandbox 127.0.0.1 "$SERVER_PORT"
+	strace_children accept,accept4 ENFILE
+	wait_until -t 5 grep -q 'accept: Too many open files in system$' \
+	    "$PROXY_LOG"
+	sleep 2
+	# the back-off spaces the children out: a few lines, not a spin
+	[ "$(grep -c 'accept: Too many open files in system$' \
+	    "$PROXY_LOG")" -le 10 ]
+	kill "$STRACE"
+	wait "$STRACE" || true
+	for pid in $(idle_children); do
+		kill -KILL "$pid"
+	done
+	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"after ENFILE"
+	assert_output "after ENFILE"
+}
+
+@test "ENFILE for the upstream socket (strace injects it): the pair ends with reason=internal detail=ENFILE; then the next client is served" {
+	local pid
+	command -v strace >/dev/null || skip "strace is missing"
+	start_echod
+	start_proxy -s 2 --no-sandbox 127.0.0.1 "$SERVER_PORT"
+	strace_children socket ENFILE
+	wait_until -t 5 eval '[ -n "$(idle_children)" ]'
+	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"cut short"
+	assert_output ""
+	wait_until -t 5 log_count 'pair .* reason=internal detail=ENFILE$' 1
+	kill "$STRACE"
+	wait "$STRACE" || true
 	for pid in $(idle_children); do
 		kill -KILL "$pid"
 	done

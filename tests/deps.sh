@@ -2,13 +2,14 @@
 # Make sure what the bats suite needs is installed: bats, the bats-support
 # and bats-assert libraries, OpenBSD netcat (an nc that knows -N), procps
 # (pgrep, ps), iproute2 (ip, for tests in network namespaces), and the
-# real PROXY protocol peers: nginx, HAProxy and curl; and the Prometheus
-# Python client, whose parser checks --status --format=prometheus.
+# real PROXY protocol peers: nginx, HAProxy and curl; the Prometheus
+# Python client, whose parser checks --status --format=prometheus; and
+# strace, which injects errors (ENFILE) into children.
 # When something is missing, install the Debian packages with apt-get
 # (through sudo when not root).  Silent when everything is there.
 
 PKGS=(bats bats-assert bats-support netcat-openbsd procps iproute2
-	nginx-light haproxy curl python3-prometheus-client)
+	nginx-light haproxy curl python3-prometheus-client strace)
 
 missing() {
 	command -v bats >/dev/null 2>&1 || echo bats
@@ -24,6 +25,7 @@ missing() {
 	command -v curl >/dev/null 2>&1 || echo curl
 	/usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null ||
 	    echo python3-prometheus-client
+	command -v strace >/dev/null 2>&1 || echo strace
 }
 
 fail() {
