@@ -217,6 +217,7 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 	u.end_at = cfg->pair_max_ms != 0 ? p->start + cfg->pair_max_ms : 0;
 	u.waitmask = sig_waitmask();
 	u.signals = PAIR_SIGNALS;
+	u.client = p->fd[RELAY_CLIENT];
 	u.trying = trying;
 	u.failed = failed;
 	u.arg = p;
@@ -231,6 +232,9 @@ connect_upstream(const struct config *cfg, const struct dest *dest,
 		break;
 	case UPSTREAM_MAXTIME:
 		relay_end(&p->relay, END_MAXTIME, 0);
+		break;
+	case UPSTREAM_CLIENT_GONE:
+		relay_end_side(&p->relay, END_RESET, RELAY_CLIENT, u.err);
 		break;
 	case UPSTREAM_FAILED:
 		relay_end(&p->relay, connect_reason(u.err), u.err);

@@ -4,8 +4,8 @@
  * not make every client wait the whole --connect-timeout before the next
  * address is tried.  Attempts start UPSTREAM_DELAY_MS apart, the families
  * in turn, or at once after a failure; each keeps its own timeout, and
- * the first to connect wins.  One pselect() waits on all of them, so
- * nothing spins.  Owns the sockets of the attempts until one wins.  Calls
+ * the first to connect wins.  One pselect() waits on all of them, and on
+ * the client, whose reset ends them, so nothing spins.  Owns the sockets of the attempts until one wins.  Calls
  * dest (the order), netio, sig and util.
  */
 #include <sys/types.h>
@@ -38,6 +38,23 @@ drop_all(struct attempt *a, int na, int keep)
 			netio_close(a[i].fd);
 }
 
+/*
+ * The client's socket is readable while we connect: 1 if that is an error
+ * (a reset), with *err set; 0 if it is data or an EOF, which wait for the
+ * relay (a client may well send its request and shut down at once).
+ */
+static int
+client_failed(int fd, int *err)
+{
+	char c;
+
+	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	*err = errno;
+	return 1;
+}
+
 /* Forget attempt i (its socket closed); the last one takes its place. */
 static int
 forget(struct attempt *a, int na, int i)
@@ -53,8 +70,9 @@ upstream_connect(struct upstream *u)
 	struct attempt a[UPSTREAM_INFLIGHT];
 	const struct dest_addr *d;
 	struct timespec ts;
-	fd_set wset;
+	fd_set rset, wset;
 	int order[DEST_MAX], n, na = 0, next = 0, i, rc, maxfd;
+	int client = u->client;
 	int64_t now, start_next = 0, wake;
 
 	n = dest_order(u->dest, u->srclen > 0 ? u->src->sa_family :
@@ -94,8 +112,11 @@ upstream_connect(struct upstream *u)
 		if (na == 0)
 			return UPSTREAM_FAILED;
 		/* Sleep until one is writable, times out, or the next is due. */
+		FD_ZERO(&rset);
 		FD_ZERO(&wset);
-		maxfd = -1;
+		maxfd = client;
+		if (client >= 0)
+			FD_SET(client, &rset);
 		wake = next < n && na < UPSTREAM_INFLIGHT ? start_next : -1;
 		if (u->end_at != 0 && (wake == -1 || u->end_at < wake))
 			wake = u->end_at;
@@ -109,7 +130,7 @@ upstream_connect(struct upstream *u)
 		wake = wake > now ? wake - now : 0;
 		ts.tv_sec = wake / 1000;
 		ts.tv_nsec = (wake % 1000) * 1000000;
-		if (pselect(maxfd + 1, NULL, &wset, NULL, &ts,
+		if (pselect(maxfd + 1, &rset, &wset, NULL, &ts,
 		    u->waitmask) == -1) {
 			if (errno == EINTR) {
 				if (sig_take() & u->signals) {
@@ -121,6 +142,13 @@ upstream_connect(struct upstream *u)
 			u->err = errno;
 			drop_all(a, na, -1);
 			return UPSTREAM_FAILED;
+		}
+		if (client >= 0 && FD_ISSET(client, &rset)) {
+			if (client_failed(client, &u->err)) {
+				drop_all(a, na, -1);
+				return UPSTREAM_CLIENT_GONE;
+			}
+			client = -1;	/* readable until the relay reads it */
 		}
 		now = util_now_ms();
 		for (i = 0; i < na; i++) {

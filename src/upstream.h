@@ -25,7 +25,8 @@ enum upstream_res {
 	UPSTREAM_OK,		/* fd and idx say which connected */
 	UPSTREAM_FAILED,	/* every address failed; err says how */
 	UPSTREAM_SIGNAL,	/* one of the signals came */
-	UPSTREAM_MAXTIME	/* end_at passed */
+	UPSTREAM_MAXTIME,	/* end_at passed */
+	UPSTREAM_CLIENT_GONE	/* the client failed (reset); err says how */
 };
 
 struct upstream {
@@ -37,6 +38,7 @@ struct upstream {
 	int64_t		 end_at;	/* the pair's end (ms); 0: none */
 	const sigset_t	*waitmask;
 	unsigned	 signals;	/* SIGBITs that end the attempts */
+	int		 client;	/* watched for a reset meanwhile; -1 */
 	/* Told of each address as it is tried and as it fails. */
 	void		(*trying)(void *arg, int idx);
 	void		(*failed)(void *arg, int idx, int err);
@@ -51,7 +53,8 @@ struct upstream {
  * Connect to one of u->dest's addresses: start the first, and the next
  * one UPSTREAM_DELAY_MS later or at once when one fails, while earlier
  * ones go on (up to UPSTREAM_INFLIGHT), each for connect_ms; the first to
- * connect wins and the rest are closed.
+ * connect wins and the rest are closed.  A client that resets meanwhile
+ * ends them all at once: nobody is left to connect for.
  */
 enum upstream_res upstream_connect(struct upstream *u);
 
