@@ -262,7 +262,7 @@ pp_build(int version, const struct sockaddr *src, const struct sockaddr *dst,
 {
 	unsigned char a[2][16];
 	char text[2][INET6_ADDRSTRLEN];
-	uint16_t port[2];
+	uint16_t port[2] = { 0, 0 };	/* gcc -O1 cannot tell they are set */
 	int fa, fb, n, alen;
 	size_t len;
 

@@ -18,9 +18,9 @@
  * walk to about ten steps; measured, it is what made the sandbox cheap
  * enough to be on by default (README, "Security").
  *
- * Elsewhere, and in sanitizer builds (whose runtime makes calls of its
- * own), there is no sandbox: the calls say ENOSYS.  Owns the two filters,
- * built once.  Calls nothing of the project.
+ * Elsewhere, and in sanitizer and valgrind builds (whose runtime makes
+ * calls of its own), there is no sandbox: the calls say ENOSYS.  Owns the
+ * two filters, built once.  Calls nothing of the project.
  */
 #include <sys/types.h>
 #include <sys/resource.h>

@@ -13,8 +13,8 @@
  * The top bytes of that region hold process titles (title.c), so a title
  * costs no page either.  A child then owns its stack page and its TLS
  * page, and nothing the master does later adds to that (the rules: see
- * README, "Pages").  Elsewhere, or in sanitizer builds (which do not
- * follow a switch of stacks), it is plain fork().
+ * README, "Pages").  Elsewhere, or in sanitizer and valgrind builds
+ * (which do not follow a switch of stacks), it is plain fork().
  *
  * Owns the two stack mappings.  Calls nothing but libc.
  */
@@ -35,6 +35,15 @@
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_SANITIZED 1
+#endif
+/*
+ * Valgrind takes the master's move to a stack of its own for a frame too
+ * large to be one ("client switching stacks?") and does not follow it as
+ * a stack: memcheck's view of what is live there would be wrong (make
+ * valgrind).
+ */
+#if defined(TCPPROXY_VALGRIND)
 #define SPAWN_SANITIZED 1
 #endif
 

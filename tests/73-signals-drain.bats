@@ -10,10 +10,16 @@
 
 load lib/common
 
-# busy_at_least N: at least N children are serving a pair.
+# busy_at_least N: at least N children are serving a pair, by their
+# titles (by --status under valgrind, which hides titles).
 busy_at_least() {
 	local n
-	n=$(pgrep -c -P "$PROXY_PID" -f '^tcpproxy: (connect|relay|drain) ')
+	if under_valgrind; then
+		n=$("$TCPPROXY" --status="$PROXY_PID" 2>/dev/null |
+		    grep -cE '^[0-9]+ (connecting|relaying|draining) ') || true
+	else
+		n=$(pgrep -c -P "$PROXY_PID" -f '^tcpproxy: (connect|relay|drain) ')
+	fi
 	[ "$n" -ge "$1" ]
 }
 
@@ -235,6 +241,9 @@ term_with_open_pair() {
 
 @test "SIGUSR1: idle, busy, pairs served and failed, bytes of the ended pairs" {
 	local n fd counts
+	# The counts must be exact as soon as the pair lines are there.
+	under_valgrind &&
+	    skip "under valgrind a child exits well after its pair line"
 	start_echod
 	start_proxy -t 1 -s 4 127.0.0.1 "$SERVER_PORT"
 	for n in 100 200 300; do

@@ -40,6 +40,12 @@ sanitizer_build() {
 	return 1
 }
 
+# under_valgrind: the proxy runs under valgrind's memcheck (make valgrind,
+# tests/lib/valgrind.sh): some 20-50 times slower, and ps(1) shows
+# valgrind's command line instead of the process titles.  The few tests
+# that time the proxy closely or read its titles skip themselves.
+under_valgrind() { [ "${TCPPROXY##*/}" = valgrind.sh ]; }
+
 # chroot_ok: before a test starts a proxy with --chroot.  LeakSanitizer
 # reads /proc when the process exits, which a new root hides, and then
 # fails the exit; in a sanitizer build such a proxy runs without the leak
@@ -209,8 +215,13 @@ proxy_children() { pgrep -P "$PROXY_PID" | wc -l; }
 children_are() { [ "$(proxy_children)" -eq "$1" ] && no_zombies; }
 
 # child_for PORT: the pid of the child serving client port PORT, by its
-# process title.
+# process title (by --status under valgrind, which hides titles).
 child_for() {
+	if under_valgrind; then
+		"$TCPPROXY" --status="$PROXY_PID" 2>/dev/null | awk -v c="$1" \
+		    '$3 == "127.0.0.1:" c { print $1; n++ } END { exit !n }'
+		return
+	fi
 	pgrep -P "$PROXY_PID" -f "^tcpproxy: [a-z]+ 127\.0\.0\.1:$1( |\$)"
 }
 
