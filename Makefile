@@ -238,6 +238,14 @@ bench:
 bench-quick:
 	@tests/bench/run.sh --quick $(BENCHFLAGS)
 
+# The soak test (tests/soak.sh): the real proxy under a mix of checked
+# connections and reloads for SOAK_SECS seconds; fails on a pair, a byte,
+# memory or a descriptor lost.  Manual, never part of check.
+SOAK_SECS ?= 120
+.PHONY: soak
+soak: all progs
+	SOAK_SECS=$(SOAK_SECS) tests/soak.sh
+
 # systemd units (systemd/README.md).  The services name the binary and
 # the environment file by their installed paths, without DESTDIR, so
 # they are rendered from their .in files here.  The environment file
