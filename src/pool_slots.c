@@ -300,6 +300,24 @@ judge(struct slots *s, pid_t pid, enum slot_state was, int st, int64_t now)
 }
 
 /*
+ * The next child that has ended, left a zombie (WNOWAIT) so that its pid
+ * cannot be reused meanwhile: its pid, or 0 when none has.
+ */
+static pid_t
+next_ended(void)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			return si.si_pid;
+		if (errno != EINTR)
+			return 0;	/* ECHILD: no child at all */
+	}
+}
+
+/*
  * slots_reap: every child that has ended: one SIGCHLD may stand for many.
  */
 void
@@ -310,13 +328,25 @@ slots_reap(struct slots *s, int64_t now)
 	pid_t pid;
 	int st, i;
 
-	for (;;) {
-		pid = waitpid(-1, &st, WNOHANG);
-		if (pid == -1 && errno == EINTR)
-			continue;
-		if (pid <= 0)
-			break;
-		if ((i = find_pid(s, pid)) == -1) {
+	while ((pid = next_ended()) > 0) {
+		/*
+		 * It may have taken a client, served it and exited since the
+		 * taken pipe was last read: what it wrote is there by now, and
+		 * says whether it was busy (and its pair is counted).  Its pid
+		 * is still a zombie's, should a record make us signal it.
+		 */
+		if ((i = find_pid(s, pid)) != -1 &&
+		    s->slot[i].state != SLOT_BUSY)
+			slots_read_taken(s);
+		while (waitpid(pid, &st, 0) == -1) {
+			if (errno != EINTR) {
+				/* A zombie we were just shown: cannot be. */
+				log_msg(LOGL_ERROR, "bug: waitpid(%ld): %s",
+				    (long)pid, strerror(errno));
+				abort();
+			}
+		}
+		if (i == -1) {
 			log_msg(LOGL_WARN, "reaped unknown child %ld",
 			    (long)pid);
 			continue;

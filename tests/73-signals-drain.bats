@@ -239,6 +239,20 @@ term_with_open_pair() {
 	wait_until -t 5 grep -q 'pool: .* 50 pairs served, 0 failed' "$PROXY_LOG"
 }
 
+@test "SIGUSR1 and the stopped line count every pair of 3,000 very short ones from 32 clients at once (a child may exit before its record is read)" {
+	start_echod
+	start_proxy -s 8 127.0.0.1 "$SERVER_PORT"
+	run timeout 120 "$PROGS/churn" -c 32 -n 3000 -s 2 "$PROXY_PORT"
+	assert_line 'total ok=3000 refused=0 dropped=0 fail=0'
+	wait_until -t 10 pair_count_is 3000
+	wait_until -t 10 children_are 8
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 5 grep -q 'pool: .* 3000 pairs served, 0 failed' \
+	    "$PROXY_LOG"
+	stop_proxy
+	grep -q ': stopped; 3000 pairs served, 0 failed$' "$PROXY_LOG"
+}
+
 @test "SIGUSR1: idle, busy, pairs served and failed, bytes of the ended pairs" {
 	local n fd counts
 	# The counts must be exact as soon as the pair lines are there.
