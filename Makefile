@@ -40,7 +40,7 @@ PROGS = $(PROGS_SRC:.c=) tests/progs/failsend.so
 BIN = src/tcpproxy
 
 .PHONY: all progs unit unit-bins check check-deps clean install uninstall dist \
-	asan ubsan valgrind fuzz fuzz-bins bench bench-quick
+	asan ubsan valgrind fuzz fuzz-bins bench bench-quick soak reliability fuzz-deps
 
 all: $(BIN)
 
@@ -174,7 +174,7 @@ src/tcpproxy-vg: $(SRCS) $(wildcard src/*.h)
 	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) $(VG_CFLAGS) -o $@ $(SRCS)
 
 valgrind: src/tcpproxy-vg progs
-	tests/deps.sh
+	tests/deps.sh valgrind
 	@command -v valgrind >/dev/null || \
 		{ echo "make valgrind: valgrind is not installed" >&2; exit 1; }
 	rm -rf $(VGLOGS)
@@ -197,8 +197,12 @@ FUZZERS = tests/fuzz/relay_fuzz tests/fuzz/proxyproto_fuzz \
 FUZZ_CC = clang $(ALL_CPPFLAGS) -std=c11 $(WARNFLAGS) -O1 -g \
 	-fsanitize=fuzzer,address,undefined
 
-fuzz: fuzz-bins
+fuzz: fuzz-deps
+	$(MAKE) fuzz-bins
 	tests/fuzz/run.sh $(FUZZ_SECS) $(FUZZERS)
+
+fuzz-deps:
+	tests/deps.sh clang
 
 fuzz-bins: $(FUZZERS)
 
@@ -242,9 +246,15 @@ bench-quick:
 # connections and reloads for SOAK_SECS seconds; fails on a pair, a byte,
 # memory or a descriptor lost.  Manual, never part of check.
 SOAK_SECS ?= 120
-.PHONY: soak
 soak: all progs
 	SOAK_SECS=$(SOAK_SECS) tests/soak.sh
+
+# The reliability report (tests/reliability.sh): the fault, hostile-peer
+# and load files, every fuzzer for FUZZ_SECS and the soak for 300 s, then
+# their figures into README.md's "Reliability" section, only if all passed.
+reliability: all progs
+	SOAK_SECS=$(if $(filter command line environment,$(origin SOAK_SECS)),$(SOAK_SECS),300) \
+		FUZZ_SECS=$(FUZZ_SECS) tests/reliability.sh
 
 # systemd units (systemd/README.md).  The services name the binary and
 # the environment file by their installed paths, without DESTDIR, so

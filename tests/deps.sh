@@ -7,9 +7,13 @@
 # strace, which injects errors (ENFILE) into children.
 # When something is missing, install the Debian packages with apt-get
 # (through sudo when not root).  Silent when everything is there.
+# Arguments name more commands that a target needs, each installed from
+# the package of the same name (make valgrind: valgrind; make fuzz:
+# clang).
 
 PKGS=(bats bats-assert bats-support netcat-openbsd procps iproute2
-	nginx-light haproxy curl python3-prometheus-client strace)
+	nginx-light haproxy curl python3-prometheus-client strace "$@")
+EXTRA=("$@")
 
 missing() {
 	command -v bats >/dev/null 2>&1 || echo bats
@@ -26,6 +30,9 @@ missing() {
 	/usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null ||
 	    echo python3-prometheus-client
 	command -v strace >/dev/null 2>&1 || echo strace
+	for extra in "${EXTRA[@]}"; do
+		command -v "$extra" >/dev/null 2>&1 || echo "$extra"
+	done
 }
 
 fail() {
