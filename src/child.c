@@ -246,8 +246,12 @@ take_client(const struct child_ctx *ctx, struct sockaddr_storage *ss,
 	}
 }
 
-/* Tell the master on the taken pipe; a full pipe only delays it. */
-static void
+/*
+ * Tell the master on the taken pipe: 0, or -1 when the pipe is full (the
+ * master stopped or far behind), the record then lost: a child never
+ * waits on the master.
+ */
+static int
 report(const struct child_ctx *ctx, uint32_t event,
     const struct pair_result *res)
 {
@@ -267,6 +271,7 @@ report(const struct child_ctx *ctx, uint32_t event,
 	do
 		n = write(ctx->takenfd, &m, sizeof(m));
 	while (n == -1 && errno == EINTR);
+	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
 /*
@@ -302,7 +307,13 @@ back_to_idle(const struct child_ctx *ctx, const struct pair_result *res)
 #endif
 	srclim_release(ctx->slot);
 	sb_idle(ctx->sb);
-	report(ctx, CHILD_MSG_IDLE, res);
+	/*
+	 * Unheard, the master would count this child busy (and its pair
+	 * not at all) until it exits: so it exits now, its pair counted
+	 * by its exit status.
+	 */
+	if (report(ctx, CHILD_MSG_IDLE, res) == -1)
+		_exit(res->exit);
 }
 
 /*
@@ -338,7 +349,7 @@ child_run(const struct child_ctx *ctx)
 		/* Without a scoreboard the master cannot call it back. */
 		reuse = limit != 1 && (limit == 0 || served < limit) &&
 		    ctx->sb != NULL;
-		report(ctx, CHILD_MSG_TAKEN, NULL);
+		(void)report(ctx, CHILD_MSG_TAKEN, NULL);
 		/*
 		 * From here on signals wait for pselect(), and a retire
 		 * request or the master's death is ignored (one already

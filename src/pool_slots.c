@@ -58,6 +58,15 @@ slots_init(struct slots *s, struct slot *table, unsigned n,
 	s->policy = policy;
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
+#ifdef F_SETPIPE_SZ
+	/*
+	 * Room for some 26,000 records rather than 1,600, for a master
+	 * that is stopped or behind while reusing children serve on (a
+	 * record that finds the pipe full is lost: child.c).  The limit
+	 * for an unprivileged user is 1 MiB by default; less is kept.
+	 */
+	(void)fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+#endif
 	s->takenr = fds[0];
 	s->takenw = fds[1];
 	return netio_fd_ok(s->takenr);
@@ -330,14 +339,14 @@ slots_reap(struct slots *s, int64_t now)
 
 	while ((pid = next_ended()) > 0) {
 		/*
-		 * It may have taken a client, served it and exited since the
-		 * taken pipe was last read: what it wrote is there by now, and
-		 * says whether it was busy (and its pair is counted).  Its pid
-		 * is still a zombie's, should a record make us signal it.
+		 * It may have written records since the taken pipe was last
+		 * read (taken a client, served pairs, then exited): all it
+		 * wrote is there by now, and counts before its exit does.
+		 * Its pid is still a zombie's, should a record make us
+		 * signal it.
 		 */
-		if ((i = find_pid(s, pid)) != -1 &&
-		    s->slot[i].state != SLOT_BUSY)
-			slots_read_taken(s);
+		slots_read_taken(s);
+		i = find_pid(s, pid);
 		while (waitpid(pid, &st, 0) == -1) {
 			if (errno != EINTR) {
 				/* A zombie we were just shown: cannot be. */

@@ -164,6 +164,19 @@ pids_cgroup() {
 	mkdir "$CG" 2>/dev/null && [ -w "$CG/pids.max" ]
 }
 
+@test "a master stopped while its reusing children serve 3,000 pairs (6,000 records on the taken pipe): once continued, it counts every pair" {
+	start_echod
+	start_proxy -s 8 --pairs-per-child 0 127.0.0.1 "$SERVER_PORT"
+	kill -STOP "$PROXY_PID"
+	run timeout 120 "$PROGS/churn" -c 8 -n 3000 -s 2 "$PROXY_PORT"
+	kill -CONT "$PROXY_PID"
+	assert_line 'total ok=3000 refused=0 dropped=0 fail=0'
+	wait_until -t 10 pair_count_is 3000
+	kill -USR1 "$PROXY_PID"
+	wait_until -t 5 grep -q 'pool: .* 3000 pairs served, 0 failed' \
+	    "$PROXY_LOG"
+}
+
 @test "fork() failing (a cgroup's pids.max): logged, next to no CPU, and the pool fills within 3 s of the limit being raised" {
 	local t0 t1 i
 	pids_cgroup || skip "no pids cgroup can be made here"
