@@ -227,7 +227,7 @@ tests/fuzz/cli_fuzz: tests/fuzz/cli_fuzz.c src/cli.c src/cli_opts.c \
 	rm -f tests/fuzz/cli_fuzz_cli.o
 tests/fuzz/activate_fuzz: tests/fuzz/activate_fuzz.c src/activate.c \
 	    src/netio.c src/netio_addr.c src/util.c src/log.c $(wildcard src/*.h)
-	$(FUZZ_CC) -Derr=fuzz_err -Derrx=fuzz_errx -c \
+	$(FUZZ_CC) -Derr=fuzz_err -Derrx=fuzz_err -c \
 		-o tests/fuzz/activate_fuzz_act.o src/activate.c
 	$(FUZZ_CC) -o $@ tests/fuzz/activate_fuzz.c \
 		tests/fuzz/activate_fuzz_act.o src/netio.c src/netio_addr.c \

@@ -240,6 +240,8 @@ term_with_open_pair() {
 }
 
 @test "SIGUSR1 and the stopped line count every pair of 3,000 very short ones from 32 clients at once (a child may exit before its record is read)" {
+	# the race needs pairs far shorter than valgrind lets a child be
+	under_valgrind && skip "3,000 pairs take minutes under valgrind"
 	start_echod
 	start_proxy -s 8 127.0.0.1 "$SERVER_PORT"
 	run timeout 120 "$PROGS/churn" -c 32 -n 3000 -s 2 "$PROXY_PORT"

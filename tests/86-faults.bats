@@ -42,6 +42,15 @@ idle_children() {
 	pgrep -P "$PROXY_PID" -f '^tcpproxy: idle$' || true
 }
 
+# replace_idle: kill the idle children, so that the master forks new ones
+# (with what it has now: a descriptor limit, a tracer).
+replace_idle() {
+	local pid
+	for pid in $(idle_children); do
+		kill -KILL "$pid"
+	done
+}
+
 @test "SIGKILL of busy and idle children while 16 pairs move checked data: only the killed pairs end, the spares come back" {
 	local out=$BATS_TEST_TMPDIR/churn killed=0 pid i bad
 	start_echod
@@ -393,9 +402,7 @@ nofile_soft() {
 	# the child that met it left (a shortage); descriptors come back, and
 	# the spare forked meanwhile with the low limit is replaced
 	nofile_soft "$PROXY_PID" 1024
-	for pid in $(idle_children); do
-		kill -KILL "$pid"
-	done
+	replace_idle
 	wait_until -t 5 eval '[ -n "$(idle_children)" ]'
 	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"the next one"
 	assert_output "the next one"
@@ -405,22 +412,26 @@ nofile_soft() {
 # child the master forks (strace follows it; its idle children are
 # replaced so that new ones are traced).  Sets STRACE.
 strace_children() {
-	local pid
 	strace -f -qq -o /dev/null -e trace="$1" \
 	    -e inject="$1":error="$2" -p "$PROXY_PID" &
 	STRACE=$!
 	TEST_PIDS+=("$STRACE")
 	wait_until -t 5 eval 'grep -q "^TracerPid:[[:space:]]*$STRACE$" \
 	    /proc/$PROXY_PID/status'
-	for pid in $(idle_children); do
-		kill -KILL "$pid"
-	done
+	replace_idle
+}
+
+# strace_gone: the tracer detaches, and the children it traced are
+# replaced.
+strace_gone() {
+	kill "$STRACE"
+	wait "$STRACE" || true
+	replace_idle
 }
 
 # The sandbox is off here: seccomp sees the system call that strace
 # turns into an error as no call it knows, and kills the child.
 @test "ENFILE in accept() (strace injects it): each child says so once and leaves, no spin; then clients are served again" {
-	local pid
 	command -v strace >/dev/null || skip "strace is missing"
 	start_echod
 	start_proxy -s 2 --no-sandbox 127.0.0.1 "$SERVER_PORT"
@@ -431,17 +442,12 @@ strace_children() {
 	# the back-off spaces the children out: a few lines, not a spin
 	[ "$(grep -c 'accept: Too many open files in system$' \
 	    "$PROXY_LOG")" -le 10 ]
-	kill "$STRACE"
-	wait "$STRACE" || true
-	for pid in $(idle_children); do
-		kill -KILL "$pid"
-	done
+	strace_gone
 	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"after ENFILE"
 	assert_output "after ENFILE"
 }
 
 @test "ENFILE for the upstream socket (strace injects it): the pair ends with reason=internal detail=ENFILE; then the next client is served" {
-	local pid
 	command -v strace >/dev/null || skip "strace is missing"
 	start_echod
 	start_proxy -s 2 --no-sandbox 127.0.0.1 "$SERVER_PORT"
@@ -450,11 +456,7 @@ strace_children() {
 	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"cut short"
 	assert_output ""
 	wait_until -t 5 log_count 'pair .* reason=internal detail=ENFILE$' 1
-	kill "$STRACE"
-	wait "$STRACE" || true
-	for pid in $(idle_children); do
-		kill -KILL "$pid"
-	done
+	strace_gone
 	wait_until -t 5 eval '[ -n "$(idle_children)" ]'
 	run timeout 10 nc -N 127.0.0.1 "$PROXY_PORT" <<<"the next one"
 	assert_output "the next one"

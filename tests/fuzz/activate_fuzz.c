@@ -15,8 +15,8 @@
  * port the command line gives, whether it gave -l, and whether FD0 is the
  * listener or, for this input, the connected socket (Accept=yes).
  *
- * activate.c is compiled for this target with err() and errx() renamed to
- * fuzz_err() and fuzz_errx(), which check the message and jump back here.
+ * activate.c is compiled for this target with err() and errx() both
+ * renamed to fuzz_err(), which checks the message and jumps back here.
  * Each outcome is checked:
  *   - refused: one printable line;
  *   - accepted: listening sockets only, or exactly one connected socket,
@@ -46,8 +46,6 @@
 
 void	fuzz_err(int, const char *, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
-void	fuzz_errx(int, const char *, ...)
-	    __attribute__((noreturn, format(printf, 2, 3)));
 
 static jmp_buf	back;
 static int	refused;
@@ -68,20 +66,9 @@ check_line(const char *fmt, va_list ap)
 			abort();
 }
 
+/* err() and errx() both: the message is checked, not printed. */
 void
 fuzz_err(int st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	check_line(fmt, ap);
-	va_end(ap);
-	refused = st;
-	longjmp(back, 1);
-}
-
-void
-fuzz_errx(int st, const char *fmt, ...)
 {
 	va_list ap;
 
