@@ -5,8 +5,9 @@
  * address is tried.  Attempts start UPSTREAM_DELAY_MS apart, the families
  * in turn, or at once after a failure; each keeps its own timeout, and
  * the first to connect wins.  One pselect() waits on all of them, and on
- * the client, whose reset ends them, so nothing spins.  Owns the sockets of the attempts until one wins.  Calls
- * dest (the order), netio, sig and util.
+ * the client, whose reset ends them, so nothing spins.  Owns the sockets
+ * of the attempts until one wins.  Calls dest (the order), netio, sig and
+ * util.
  */
 #include <sys/types.h>
 #include <sys/select.h>
