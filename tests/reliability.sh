@@ -80,10 +80,8 @@ fi
 
 # kv LINE KEY: the value of KEY=... in LINE.
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
-# thousands N: 1234567 as 1,234,567.
-thousands() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
-export LC_NUMERIC=en_US.UTF-8
-locale -a 2>/dev/null | grep -qi '^en_US.utf' || export LC_NUMERIC=C.UTF-8
+# thousands N: 1234567 as 1,234,567 (without a locale that knows it).
+thousands() { sed ':a; s/\B[0-9]\{3\}\>/,&/; ta' <<<"$1"; }
 
 section=$work/section.md
 {
