@@ -33,6 +33,16 @@ churn_total() {
 	sed -n 's/^total .*'"$2"'=\([0-9]*\).*/\1/p' "$1"
 }
 
+# churn_clean FILE MIN: churn's run in FILE had at least MIN pairs come
+# back whole, and none failed, was refused or dropped.
+churn_clean() {
+	echo "$(grep '^total' "$1")" >&2
+	[ "$(churn_total "$1" fail)" -eq 0 ] &&
+	    [ "$(churn_total "$1" refused)" -eq 0 ] &&
+	    [ "$(churn_total "$1" dropped)" -eq 0 ] &&
+	    [ "$(churn_total "$1" ok)" -ge "$2" ]
+}
+
 # busy_children: pids of the master's children that have a pair.
 busy_children() {
 	pgrep -P "$PROXY_PID" -f '^tcpproxy: (relay|drain|connect)' || true
@@ -129,11 +139,7 @@ replace_idle() {
 	second=$(pgrep -P "$PROXY_PID")
 	[ "$second" != "$first" ]
 	wait "$CHURN"
-	echo "$(grep '^total' "$out")" >&2
-	[ "$(churn_total "$out" fail)" -eq 0 ]
-	[ "$(churn_total "$out" refused)" -eq 0 ]
-	[ "$(churn_total "$out" dropped)" -eq 0 ]
-	[ "$(churn_total "$out" ok)" -ge 20 ]
+	churn_clean "$out" 20
 	# the new master served some of them
 	wait_until -t 5 grep -q "tcpproxy\[[0-9]*\]: pair .*reason=eof" "$PROXY_LOG"
 	kill -TERM "$second"
@@ -150,11 +156,7 @@ replace_idle() {
 	sleep 1		# its spares take clients; the rest wait in the queue
 	kill -CONT "$PROXY_PID"
 	wait "$CHURN"
-	echo "$(grep '^total' "$out")" >&2
-	[ "$(churn_total "$out" fail)" -eq 0 ]
-	[ "$(churn_total "$out" refused)" -eq 0 ]
-	[ "$(churn_total "$out" dropped)" -eq 0 ]
-	[ "$(churn_total "$out" ok)" -ge 100 ]
+	churn_clean "$out" 100
 	wait_until -t 5 children_are 4
 }
 
