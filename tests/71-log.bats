@@ -182,18 +182,10 @@ same_file() { [ "$(readlink "$1")" = "$(readlink "$2")" ]; }
 
 @test "--syslog: every line is a datagram to /dev/log, facility daemon; none on stderr" {
 	local out=$BATS_TEST_TMPDIR/syslog.out recv cport victim ts
-	unshare -m sh -c 'mount -t tmpfs tcpproxy-test /dev' 2>/dev/null ||
-	    skip "no private mount namespace here (unshare -m, mount)"
-	command -v nsenter >/dev/null || skip "nsenter is missing"
+	start_syslog "$out"
+	recv=$SYSLOG_PID
 	EXTRA_LOGS+=("$out")
 	start_echod
-	# A syslog daemon of our own on /dev/log, in a mount namespace with a
-	# private /dev: the machine's /dev is left alone.
-	spawn unshare -m sh -c 'mount -t tmpfs -o mode=0755 tcpproxy-test \
-	    /dev && exec "$0" /dev/log' "$PROGS/dgramrecv" >"$out" </dev/null
-	recv=$!
-	TEST_PIDS+=("$recv")
-	wait_until -t 5 test -S "/proc/$recv/root/dev/log"
 	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
 	for _ in 1 2 3 4 5; do
 		PROXY_PORT=$(free_port)

@@ -131,26 +131,10 @@ hosts_wrapper() {
 
 # ---- --reuseport: a zero-downtime upgrade ----
 
-# in_ns CMD...: CMD in this test's network namespace.
-in_ns() { ip netns exec "$NS" "$@"; }
-
-teardown() {
-	local rc=0
-	common_teardown || rc=1
-	if [ -n "${NS:-}" ]; then
-		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$NS" 2>/dev/null || true
-	fi
-	return "$rc"
-}
-
 @test "--reuseport: a new tcpproxy takes the port over under load, the old one drains; no client is refused or reset" {
 	local a b alog=$BATS_TEST_TMPDIR/a.log blog=$BATS_TEST_TMPDIR/b.log
 	local out=$BATS_TEST_TMPDIR/churn
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
-	NS=tcpproxy-rp-$$-$RANDOM
-	ip netns add "$NS" || skip "cannot make a network namespace"
-	in_ns ip link set lo up
+	new_netns rp
 	# The queue of a listener that closes moves to the other one
 	# (net.ipv4.tcp_migrate_req, per namespace); see tcpproxy(1).
 	in_ns sysctl -qw net.ipv4.tcp_migrate_req=1

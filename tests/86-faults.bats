@@ -18,10 +18,6 @@ teardown() {
 	[ -z "${CHURN:-}" ] || kill "$CHURN" 2>/dev/null || true
 	[ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
 	common_teardown
-	if [ -n "${NS:-}" ]; then
-		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$NS" 2>/dev/null || true
-	fi
 	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
 		wait_until -t 5 eval '[ ! -s "$CG/cgroup.procs" ]' || true
 		rmdir "$CG" 2>/dev/null || true
@@ -224,17 +220,11 @@ pids_cgroup() {
 	[ "$(idle_children | wc -l)" -ge 8 ]
 }
 
-# in_ns CMD...: CMD in this test's network namespace.
-in_ns() { ip netns exec "$NS" "$@"; }
-
 connecting() { "$TCPPROXY" --status="$PROXY_PID" | grep -c ' connecting '; }
 
 @test "a destination that black-holes SYNs (a route into a veth nobody answers): 16 clients wait in connect at once, each ends on its own timeout, then service resumes" {
 	local out=$BATS_TEST_TMPDIR/churn got=$BATS_TEST_TMPDIR/got
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
-	NS=tcpproxy-bh-$$-$RANDOM
-	ip netns add "$NS" || skip "cannot make a network namespace"
-	in_ns ip link set lo up
+	new_netns bh
 	# 10.99.0.2 is behind bh0, whose peer is up but has no address: a
 	# SYN sent there is dropped without a word, as by a firewall.
 	in_ns ip link add bh0 type veth peer name bh1 ||
@@ -290,18 +280,10 @@ connecting() { "$TCPPROXY" --status="$PROXY_PID" | grep -c ' connecting '; }
 }
 
 @test "a syslog daemon that stops reading, then dies: children do not wait on the log, every pair is served" {
-	local out=$BATS_TEST_TMPDIR/syslog.out load=$BATS_TEST_TMPDIR/churn
-	local recv
-	unshare -m sh -c 'mount -t tmpfs tcpproxy-test /dev' 2>/dev/null ||
-	    skip "no private mount namespace here (unshare -m, mount)"
-	command -v nsenter >/dev/null || skip "nsenter is missing"
+	local out=$BATS_TEST_TMPDIR/syslog.out recv
+	start_syslog "$out"
+	recv=$SYSLOG_PID
 	start_echod
-	# Our own /dev/log in a private /dev (71-log.bats does the same).
-	spawn unshare -m sh -c 'mount -t tmpfs -o mode=0755 tcpproxy-test \
-	    /dev && exec "$0" /dev/log' "$PROGS/dgramrecv" >"$out" </dev/null
-	recv=$!
-	TEST_PIDS+=("$recv")
-	wait_until -t 5 test -S "/proc/$recv/root/dev/log"
 	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
 	PROXY_PORT=$(free_port)
 	spawn setsid nsenter -t "$recv" -m -- "$TCPPROXY" --syslog \

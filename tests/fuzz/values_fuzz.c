@@ -222,7 +222,7 @@ cidr(const char *s, uint16_t port)
 	struct acl_rule r, back;
 	unsigned char net[16], probe[16];
 	char text[TEXT_MAX];
-	const char *why = NULL, *why2;
+	const char *why = NULL, *why2, *slash;
 	unsigned len, i;
 	int family;
 
@@ -236,13 +236,9 @@ cidr(const char *s, uint16_t port)
 	if (ref_addr(s, net, &family) == -1)
 		abort();
 	/* Written IPv4-mapped with 96 bits or more: the IPv4 network. */
+	slash = strchr(s, '/');
 	if (family == AF_INET6 && memcmp(net, mapped, 12) == 0 &&
-	    r.bits + 96 <= 128 && strchr(s, '/') != NULL &&
-	    (unsigned)atoi(strchr(s, '/') + 1) == r.bits + 96) {
-		memmove(net, net + 12, 4);
-		family = AF_INET;
-	} else if (family == AF_INET6 && memcmp(net, mapped, 12) == 0 &&
-	    strchr(s, '/') == NULL) {
+	    (slash == NULL || atoi(slash + 1) >= 96)) {
 		memmove(net, net + 12, 4);
 		family = AF_INET;
 	}

@@ -29,6 +29,8 @@ PROXY_STATUS=	# exit status once the master has been waited for
 OTHER_PID=	# a second master (tests of two instances), which teardown
 OTHER_LOG=	# ends like the first; its log
 EXTRA_LOGS=()	# more files to show when a test fails
+NS=		# the test's own network namespace (new_netns)
+SYSLOG_PID=	# the test's own syslog daemon (start_syslog)
 
 # sanitizer_build: the proxy under test is an AddressSanitizer or UBSan
 # build (tcpproxy-asan, tcpproxy-ubsan; TCPPROXY_BIN when TCPPROXY is the
@@ -180,6 +182,35 @@ start_proxy() {
 	done
 	echo "start_proxy: no 'listening on $shown:$PROXY_PORT' line" >&2
 	return 1
+}
+
+# new_netns NAME: a network namespace of this test's own, its loopback up,
+# named in NS; common_teardown deletes it, with whatever still runs there.
+# Skips where one cannot be made.
+new_netns() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	NS=tcpproxy-$1-$$-$RANDOM
+	ip netns add "$NS" || { NS=; skip "cannot make a network namespace"; }
+	in_ns ip link set lo up
+}
+
+# in_ns CMD...: CMD in the test's network namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# start_syslog OUT: a syslog daemon of our own (progs/dgramrecv) on
+# /dev/log, in a mount namespace with a private /dev (the machine's is
+# left alone), writing what it receives to OUT.  A proxy logs to it when
+# started with "nsenter -t $SYSLOG_PID -m --".  Skips where that cannot
+# be done.
+start_syslog() {
+	unshare -m sh -c 'mount -t tmpfs tcpproxy-test /dev' 2>/dev/null ||
+	    skip "no private mount namespace here (unshare -m, mount)"
+	command -v nsenter >/dev/null || skip "nsenter is missing"
+	spawn unshare -m sh -c 'mount -t tmpfs -o mode=0755 tcpproxy-test \
+	    /dev && exec "$0" /dev/log' "$PROGS/dgramrecv" >"$1" </dev/null
+	SYSLOG_PID=$!
+	TEST_PIDS+=("$SYSLOG_PID")
+	wait_until -t 5 test -S "/proc/$SYSLOG_PID/root/dev/log"
 }
 
 # start_sockpass SOCKPASS-OPTIONS... -- COMMAND...: tests/progs/sockpass
@@ -427,6 +458,10 @@ common_teardown() {
 	fi
 	if [ -n "$OTHER_PID" ]; then
 		end_master "$OTHER_PID" '' "$OTHER_LOG" || rc=1
+	fi
+	if [ -n "$NS" ]; then
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$NS" 2>/dev/null || true
 	fi
 	if [ "$rc" -ne 0 ] || [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		for f in ${PROXY_PID:+"$PROXY_LOG"} ${OTHER_PID:+"$OTHER_LOG"} \
